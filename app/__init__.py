@@ -1,0 +1,149 @@
+"""Application factory: a list of small named steps, so reading it tells you the app."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    configure_app(app, test_config)
+    configure_db(app)
+    configure_extensions(app)
+    add_blueprints(app)
+    from . import errors, security, templating
+
+    errors.register(app)
+    security.register(app)
+    templating.register(app)
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def configure_app(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then instance/config.py, then the environment, then a test's mapping."""
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'app.db'}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        REMEMBER_COOKIE_DURATION=timedelta(0),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),  # absolute lifetime of a sign-in
+        SESSION_IDLE_MINUTES=30,
+        WTF_CSRF_TIME_LIMIT=None,  # the session's own lifetime bounds the token
+        BABEL_DEFAULT_LOCALE="sv",
+        BABEL_DEFAULT_TIMEZONE="Europe/Stockholm",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        RATELIMIT_STORAGE_URI="memory://",
+        # A moving window: a fixed one resets on the minute, letting a burst straddle it.
+        RATELIMIT_STRATEGY="moving-window",
+        # Explicit: Flask-Limiter keeps the last app's setting as the default for the next one.
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_HEADERS_ENABLED=False,
+        LOGIN_LIMIT_PER_ADDRESS="20 per minute",
+        LOGIN_LIMIT_PER_ACCOUNT="5 per minute",
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=365),  # static URLs carry a content hash
+        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
+        AUDIO_MAX_BYTES=5 * 1024 * 1024,
+        PUBLIC_ORGANISATION=None,  # slug of the organisation shown on public pages
+        SMTP_HOST=None,
+        SMTP_PORT=25,
+        SMTP_FROM="noreply@localhost",
+        TRUST_PROXY=False,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    for name in (
+        "SECRET_KEY",
+        "RATELIMIT_STORAGE_URI",
+        "PUBLIC_ORGANISATION",
+        "SMTP_HOST",
+        "SMTP_FROM",
+    ):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    for name in ("SESSION_COOKIE_SECURE", "TRUST_PROXY"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name].lower() in ("1", "true", "yes")
+    for name in ("SESSION_IDLE_MINUTES", "SMTP_PORT"):
+        if os.environ.get(name):
+            app.config[name] = int(os.environ[name])
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.update(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    if app.config["TRUST_PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+
+def normalise_db_url(url: str) -> str:
+    """Accept the usual postgres:// forms and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance: Path) -> str:
+    """A key generated once per installation and kept in instance/, readable by the owner only."""
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def configure_db(app: Flask) -> None:
+    from .database import configure_engine_options
+
+    configure_engine_options(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    from .database import install_sqlite_pragmas
+
+    with app.app_context():
+        install_sqlite_pragmas(db.engine)
+
+
+def configure_extensions(app: Flask) -> None:
+    from .i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    # Not "strong": a tablet on a mobile network changes address; the session token and
+    # the idle timeout protect the session instead.
+    login_manager.session_protection = "basic"
+    from .auth import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def add_blueprints(app: Flask) -> None:
+    from . import admin, auth, home, info, queue, referrals, stats, visits
+
+    for module in (auth, home, visits, referrals, queue, info, stats, admin):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,143 @@
+"""Admin: the audit log screen. Filter by user, record, action and period; page through;
+export the filtered events as CSV (the export is itself audited). An admin sees the events of
+their own organisation only."""
+
+import csv
+import io
+import json
+from datetime import datetime, time, timedelta
+
+from flask import Response, request, stream_with_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..access import roles
+from ..choices import Role
+from ..extensions import db
+from ..models import AuditEvent, User
+from ..web import paginate, render
+from . import SECTIONS, bp
+from .forms import AuditFilterForm
+
+SECTIONS.append(
+    ("admin.audit_log", _l("Logg"), _l("Vem gjorde vad och när. Filtrera och exportera."))
+)
+
+OBJECT_TYPES = ["user", "site", "organisation", "consent", "referral", "service", "consent_text"]
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _filter_form() -> AuditFilterForm:
+    form = AuditFilterForm(formdata=request.args)
+    users = db.session.execute(
+        select(User.id, User.name)
+        .where(User.organisation_id == current_user.organisation_id)
+        .order_by(User.name)
+    )
+    form.user.choices = [("", _("Alla"))] + [(str(uid), name) for uid, name in users]
+    form.action.choices = [("", _("Alla"))] + [(a, a) for a in audit.KNOWN_ACTIONS]
+    form.object_type.choices = [("", _("Alla"))] + [(t, t) for t in OBJECT_TYPES]
+    return form
+
+
+def _filtered(form: AuditFilterForm) -> Select:
+    query = select(AuditEvent).where(AuditEvent.organisation_id == current_user.organisation_id)
+    if form.user.data:
+        query = query.where(AuditEvent.user_id == int(form.user.data))
+    if form.action.data:
+        query = query.where(AuditEvent.action == form.action.data)
+    if form.object_type.data:
+        query = query.where(AuditEvent.object_type == form.object_type.data)
+    if form.object_id.data:
+        query = query.where(AuditEvent.object_id == form.object_id.data)
+    # Days are Swedish calendar days at the boundary; stored times are UTC, and a day's margin
+    # either side would be wrong, so the period is taken in UTC days (documented on the screen).
+    if form.start.data:
+        query = query.where(AuditEvent.at >= datetime.combine(form.start.data, time.min))
+    if form.end.data:
+        query = query.where(
+            AuditEvent.at < datetime.combine(form.end.data + timedelta(days=1), time.min)
+        )
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def _valid(form: AuditFilterForm) -> bool:
+    # A form with no fields sent is simply "everything"; validate only what was sent.
+    return form.validate() if request.args else True
+
+
+@bp.get("/audit/")
+@roles(Role.ADMIN)
+def audit_log():
+    form = _filter_form()
+    if not _valid(form):
+        return render("admin/audit.html", form=form, page=None, args={}), 422
+    query = _filtered(form).options(selectinload(AuditEvent.user))
+    page = paginate(query, request.args.get("page", 1, type=int))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render("admin/audit.html", form=form, page=page, args=args)
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(CSV_FORMULA_START) else text
+
+
+@bp.get("/audit/export.csv")
+@roles(Role.ADMIN)
+def audit_export():
+    form = _filter_form()
+    if not _valid(form):
+        return render("admin/audit.html", form=form, page=None, args={}), 422
+    filters = {k: v for k, v in request.args.items() if v}
+    audit.record("audit_exported", "organisation", current_user.organisation_id, filters=filters)
+    db.session.commit()
+    query = _filtered(form).outerjoin(User, AuditEvent.user_id == User.id)
+    query = query.with_only_columns(
+        AuditEvent.at,
+        AuditEvent.action,
+        AuditEvent.object_type,
+        AuditEvent.object_id,
+        AuditEvent.user_id,
+        User.name,
+        AuditEvent.ip,
+        AuditEvent.detail,
+    )
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            ["at_utc", "action", "object_type", "object_id", "user_id", "user", "ip", "detail"]
+        )
+        for row in db.session.execute(query.execution_options(yield_per=500)):
+            at, action, otype, oid, uid, uname, ip, detail = row
+            writer.writerow(
+                [
+                    _cell(at.isoformat(timespec="seconds")),
+                    _cell(action),
+                    _cell(otype),
+                    _cell(oid),
+                    _cell(uid),
+                    _cell(uname),
+                    _cell(ip),
+                    _cell(json.dumps(detail, ensure_ascii=False) if detail else ""),
+                ]
+            )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        if buffer.tell():
+            yield buffer.getvalue()
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
+    )

@@ -1,0 +1,172 @@
+"""Admin: consent texts, versioned per locale. A draft can be edited; a published version is
+immutable (every consent points at the exact version and locale it showed), so a change is a
+new version. Also `seed_consent_texts`, the first published text in every UI locale."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from .. import audit
+from ..access import roles
+from ..choices import ConsentTextStatus, LegalBasis, Role
+from ..extensions import db
+from ..i18n import LOCALES
+from ..models import ConsentText, Organisation, User, utcnow
+from ..web import render
+from . import SECTIONS, bp
+
+SECTIONS.append(
+    (
+        "admin.consent_texts",
+        _l("Samtyckestexter"),
+        _l("Texten besökaren läser innan hon eller han samtycker, på varje språk."),
+    )
+)
+
+
+class ConsentTextForm(FlaskForm):
+    locale = SelectField(_l("Språk"), choices=lambda: list(LOCALES.items()))
+    legal_basis = SelectField(_l("Rättslig grund"), choices=LegalBasis.choices)
+    body = TextAreaField(
+        _l("Text"), validators=[DataRequired(message=_l("Skriv texten.")), Length(max=10000)]
+    )
+
+
+def _text_for_admin(text_id: int) -> ConsentText:
+    text = db.session.scalar(
+        select(ConsentText).where(
+            ConsentText.id == text_id, ConsentText.organisation_id == current_user.organisation_id
+        )
+    )
+    if text is None:
+        abort(404)
+    return text
+
+
+def next_version(org_id: int, locale: str) -> int:
+    """Versions count per locale: the highest so far plus one."""
+    highest = db.session.scalar(
+        select(func.max(ConsentText.version)).where(
+            ConsentText.organisation_id == org_id, ConsentText.locale == locale
+        )
+    )
+    return (highest or 0) + 1
+
+
+@bp.get("/consent-texts/")
+@roles(Role.ADMIN)
+def consent_texts():
+    texts = db.session.scalars(
+        select(ConsentText)
+        .where(ConsentText.organisation_id == current_user.organisation_id)
+        .order_by(ConsentText.locale, ConsentText.version.desc())
+    ).all()
+    by_locale = {code: [t for t in texts if t.locale == code] for code in LOCALES}
+    return render(
+        "admin/consent_texts/index.html",
+        by_locale=by_locale,
+        consent_text_status=lambda v: ConsentTextStatus(v).label,
+        legal_basis_label=lambda v: LegalBasis(v).label if v in set(LegalBasis) else v,
+    )
+
+
+@bp.route("/consent-texts/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def consent_text_new():
+    """A new draft; ?locale= starts from the newest version in that locale."""
+    form = ConsentTextForm()
+    if request.method == "GET":
+        locale = request.args.get("locale", "sv")
+        form.locale.data = locale if locale in LOCALES else "sv"
+        latest = db.session.scalar(
+            select(ConsentText)
+            .where(
+                ConsentText.organisation_id == current_user.organisation_id,
+                ConsentText.locale == form.locale.data,
+            )
+            .order_by(ConsentText.version.desc())
+            .limit(1)
+        )
+        if latest is not None:
+            form.body.data, form.legal_basis.data = latest.body, latest.legal_basis
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render("admin/consent_texts/edit.html", form=form, text=None), status
+    text = ConsentText(
+        organisation_id=current_user.organisation_id,
+        locale=form.locale.data,
+        version=next_version(current_user.organisation_id, form.locale.data),
+        legal_basis=form.legal_basis.data,
+        body=form.body.data.strip(),
+        created_by_id=current_user.id,
+    )
+    db.session.add(text)
+    db.session.flush()
+    audit.record("consent_text_created", "consent_text", text.id, version=text.version)
+    db.session.commit()
+    flash(_("Utkastet är sparat."))
+    return redirect(url_for("admin.consent_texts"), code=303)
+
+
+@bp.route("/consent-texts/<int:text_id>/edit", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def consent_text_edit(text_id: int):
+    text = _text_for_admin(text_id)
+    if text.status == ConsentTextStatus.PUBLISHED:
+        # Consents point at this exact version: it must read tomorrow as it read when given.
+        flash(_("En publicerad text kan inte ändras. Skapa en ny version."), "error")
+        if request.method == "GET":
+            return redirect(url_for("admin.consent_texts"), code=303)
+        return consent_texts(), 409
+    form = ConsentTextForm(obj=text)
+    form.locale.render_kw = {"disabled": True}  # the locale of a version never changes
+    form.locale.data = text.locale
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render("admin/consent_texts/edit.html", form=form, text=text), status
+    text.legal_basis = form.legal_basis.data
+    text.body = form.body.data.strip()
+    audit.record("consent_text_edited", "consent_text", text.id, version=text.version)
+    db.session.commit()
+    flash(_("Utkastet är sparat."))
+    return redirect(url_for("admin.consent_texts"), code=303)
+
+
+@bp.post("/consent-texts/<int:text_id>/publish")
+@roles(Role.ADMIN)
+def consent_text_publish(text_id: int):
+    text = _text_for_admin(text_id)
+    if text.status != ConsentTextStatus.PUBLISHED:
+        text.status = ConsentTextStatus.PUBLISHED
+        text.published_at = utcnow()
+        audit.record("consent_text_published", "consent_text", text.id, version=text.version)
+        db.session.commit()
+        flash(_("Texten är publicerad."))
+    return redirect(url_for("admin.consent_texts"), code=303)
+
+
+def seed_consent_texts(org: Organisation, by: User | None = None) -> None:
+    """A published first version in every UI locale (data, not messages: admins edit them)."""
+    now = utcnow()
+    for locale, body in SEED_TEXTS.items():
+        db.session.add(
+            ConsentText(
+                organisation_id=org.id,
+                locale=locale,
+                version=next_version(org.id, locale),
+                legal_basis=org.legal_basis,
+                body=body,
+                status=ConsentTextStatus.PUBLISHED,
+                published_at=now,
+                created_by_id=by.id if by else None,
+            )
+        )
+    db.session.flush()
+
+
+from .consent_text_seeds import SEED_TEXTS  # noqa: E402

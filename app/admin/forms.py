@@ -1,0 +1,155 @@
+"""Forms of the security area's admin screens (users, sites, settings, audit filter)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..choices import LegalBasis, Role
+from ..i18n import LOCALES
+from ..passwords import MIN_LENGTH, policy_problem
+
+POLICY_MESSAGES = {
+    "too_short": _l("Lösenordet måste ha minst %(n)s tecken.", n=MIN_LENGTH),
+    "too_common": _l("Lösenordet är för vanligt eller för enkelt. Välj ett annat."),
+}
+
+
+class CheckboxList(SelectMultipleField):
+    """Several choices as checkboxes (44 px rows in CSS), which work without JavaScript."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def password_policy(_form, field) -> None:
+    if field.data and (problem := policy_problem(field.data)):
+        raise ValidationError(str(POLICY_MESSAGES[problem]))
+
+
+def email_address(_form, field) -> None:
+    """A syntactically valid address. Deliverability is not checked (no DNS from the server),
+    and `test_environment` accepts the reserved .test domain used by demos and tests."""
+    from email_validator import EmailNotValidError, validate_email
+
+    if not field.data:
+        return
+    try:
+        field.data = validate_email(
+            field.data, check_deliverability=False, test_environment=True
+        ).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValidationError(str(_l("Skriv en giltig e-postadress."))) from error
+
+
+def name_text(_form, field) -> None:
+    """Names are shown everywhere: no control characters (bidi overrides included)."""
+    if field.data and any(
+        ord(c) < 32 or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in field.data
+    ):
+        raise ValidationError(str(_l("Namnet innehåller otillåtna tecken.")))
+
+
+class UserForm(FlaskForm):
+    name = StringField(
+        _l("Namn"),
+        validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120), name_text],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    email = EmailField(
+        _l("E-post"),
+        validators=[
+            DataRequired(_l("Skriv en e-postadress.")),
+            Length(max=254),
+            email_address,
+        ],
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+    )
+    role = SelectField(_l("Roll"), choices=Role.choices(), validators=[InputRequired()])
+    sites = CheckboxList(_l("Förskolor"), coerce=int, validate_choice=True)
+    services = CheckboxList(_l("Tjänster (för samordnare)"), coerce=int, validate_choice=True)
+    locale = SelectField(_l("Språk"), choices=[("", "—")] + list(LOCALES.items()), default="")
+    password = PasswordField(
+        _l("Lösenord"),
+        validators=[DataRequired(_l("Skriv ett lösenord.")), Length(max=200), password_policy],
+        description=_l("Minst %(n)s tecken. Undvik vanliga lösenord.", n=MIN_LENGTH),
+    )
+
+
+class UserEditForm(UserForm):
+    password = PasswordField(
+        _l("Nytt lösenord"),
+        validators=[Optional(), Length(max=200), password_policy],
+        description=_l("Lämna tomt för att behålla lösenordet."),
+    )
+
+
+class SiteForm(FlaskForm):
+    name = StringField(
+        _l("Namn"),
+        validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120), name_text],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    is_active = BooleanField(_l("Aktiv"), default=True)
+
+
+def _days(label, low, high):
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(_l("Skriv ett tal.")),
+            NumberRange(low, high, _l("Välj ett tal från %(min)s till %(max)s.")),
+        ],
+    )
+
+
+class SettingsForm(FlaskForm):
+    legal_basis = SelectField(
+        _l("Rättslig grund för kontaktuppgifter"), choices=LegalBasis.choices()
+    )
+    retention_days_after_close = _days(_l("Dagar kontaktuppgifter sparas efter avslut"), 0, 365)
+    max_open_days = _days(_l("Längsta tid en hänvisning får vara öppen (dagar)"), 7, 730)
+    first_contact_working_days = _days(_l("Första kontakt inom (arbetsdagar)"), 1, 30)
+    unreachable_after_attempts = _days(_l("Ej nåbar efter antal försök"), 1, 10)
+    suppression_threshold = _days(_l("Dölj antal under"), 3, 20)
+    audit_retention_days = _days(_l("Dagar loggen sparas"), 180, 3650)
+    kiosk_idle_seconds = _days(_l("Surfplattan återställs efter (sekunder)"), 30, 1800)
+    require_2fa = BooleanField(_l("Kräv tvåstegsverifiering för samordnare och administratörer"))
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit screen's filter: a GET form, so no CSRF token and the URL can be shared."""
+
+    class Meta:
+        csrf = False
+
+    user = SelectField(_l("Användare"), default="")
+    action = SelectField(_l("Händelse"), default="")
+    object_type = SelectField(_l("Typ av post"), default="")
+    object_id = IntegerField(
+        _l("Postens nummer"),
+        validators=[Optional(), NumberRange(1, 2**31 - 1, _l("Skriv ett nummer."))],
+    )
+    start = DateField(_l("Från"), validators=[Optional()])
+    end = DateField(_l("Till"), validators=[Optional()])
+
+    def validate_end(self, field) -> None:
+        if field.data and self.start.data and field.data < self.start.data:
+            raise ValidationError(str(_l("Slutdatum kan inte vara före startdatum.")))

@@ -1,0 +1,362 @@
+"""Admin: the service catalogue of the admin's own organisation (area: info).
+
+Lists services with each locale's state (missing / draft / reviewed), edits a service and one
+translation at a time, uploads or removes a translation's recorded reading, and exports or
+imports the whole catalogue as HSDS-shaped JSON. Every change is audited. Texts are plain text:
+templates escape them and keep line breaks, so HTML typed here is shown, never run.
+"""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from .. import audit, catalogue, info
+from ..access import roles
+from ..choices import Role, TranslationStatus
+from ..extensions import db
+from ..i18n import DEFAULT_LOCALE, LOCALES
+from ..models import Service, ServiceTranslation
+from ..web import claim_form_key, commit_once, paginate, replayed_target
+from . import SECTIONS, bp
+
+SECTIONS.append(
+    (
+        "admin.services",
+        _l("Tjänster"),
+        _l("Tjänsterna besökare kan läsa om, på alla språk."),
+    )
+)
+
+MISSING = "missing"
+
+
+class ServiceForm(FlaskForm):
+    slug = StringField(
+        _l("Kortnamn i adressen"),
+        validators=[
+            DataRequired(_l("Skriv ett kortnamn.")),
+            Length(max=60),
+            Regexp(
+                catalogue.SLUG_RE,
+                message=_l("Bara små bokstäver a–z, siffror och bindestreck."),
+            ),
+        ],
+    )
+    pictogram = SelectField(
+        _l("Bild"), choices=[(p, p.removesuffix(".svg")) for p in catalogue.PICTOGRAMS]
+    )
+    url = URLField(
+        _l("Webbadress"),
+        validators=[
+            Optional(),
+            Length(max=300),
+            URL(message=_l("Skriv en hel webbadress.")),
+            # Only web links: a javascript: or data: "URL" would run in the visitor's browser.
+            Regexp(catalogue.WEB_URL_RE, message=_l("Skriv en hel webbadress.")),
+        ],
+    )
+    email = EmailField(
+        _l("E-post"),
+        validators=[Optional(), Length(max=254), Email(_l("Skriv en giltig e-postadress."))],
+    )
+    phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=40)])
+    address = StringField(_l("Adress"), validators=[Optional(), Length(max=300)])
+    opening_hours = StringField(_l("Öppettider"), validators=[Optional(), Length(max=300)])
+    sort_order = IntegerField(
+        _l("Ordning"),
+        default=100,
+        validators=[InputRequired(_l("Skriv ett tal.")), NumberRange(min=0, max=10000)],
+    )
+    is_active = BooleanField(_l("Visas för besökare"), default=True)
+
+    def __init__(self, *args, organisation_id: int, service_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._organisation_id = organisation_id
+        self._service_id = service_id
+
+    def validate_slug(self, field):
+        query = select(Service.id).where(
+            Service.organisation_id == self._organisation_id, Service.slug == field.data
+        )
+        if self._service_id is not None:
+            query = query.where(Service.id != self._service_id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError(_l("Det kortnamnet används redan."))
+
+
+class TranslationForm(FlaskForm):
+    name = StringField(
+        _l("Namn"), validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120)]
+    )
+    summary = TextAreaField(_l("Kort beskrivning"), validators=[Length(max=catalogue.TEXT_MAX)])
+    eligibility = TextAreaField(_l("Vem kan få det"), validators=[Length(max=catalogue.TEXT_MAX)])
+    how_to_start = TextAreaField(_l("Så börjar du"), validators=[Length(max=catalogue.TEXT_MAX)])
+    status = SelectField(_l("Status"), choices=TranslationStatus.choices)
+
+
+class AudioForm(FlaskForm):
+    audio = FileField(_l("Ljudfil"), validators=[FileRequired(_l("Välj en ljudfil."))])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("JSON-fil"), validators=[FileRequired(_l("Välj en fil."))])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST with only the CSRF token."""
+
+
+def own_service(service_id: int) -> Service:
+    """A service of the admin's organisation (active or not); any other id is 404."""
+    service = db.session.scalar(
+        select(Service).where(
+            Service.id == service_id, Service.organisation_id == current_user.organisation_id
+        )
+    )
+    if service is None:
+        abort(404)
+    return service
+
+
+def checked_locale(code: str) -> str:
+    """The locale of the text being edited; named `code` in URLs because `lang` would switch
+    the admin's own interface language (see i18n.select_locale)."""
+    if code not in LOCALES:
+        abort(404)
+    return code
+
+
+def translation(service: Service, lang: str) -> ServiceTranslation | None:
+    return db.session.scalar(
+        select(ServiceTranslation).where(
+            ServiceTranslation.service_id == service.id, ServiceTranslation.locale == lang
+        )
+    )
+
+
+@bp.get("/services/")
+@roles(Role.ADMIN)
+def services():
+    page = paginate(
+        select(Service)
+        .where(Service.organisation_id == current_user.organisation_id)
+        .order_by(Service.sort_order, Service.slug),
+        request.args.get("page", 1, type=int),
+    )
+    states: dict[int, dict[str, str]] = {s.id: {} for s in page.items}
+    names: dict[int, str] = {}
+    if states:
+        rows = db.session.execute(
+            select(
+                ServiceTranslation.service_id,
+                ServiceTranslation.locale,
+                ServiceTranslation.status,
+                ServiceTranslation.name,
+            ).where(ServiceTranslation.service_id.in_(list(states)))
+        )
+        for service_id, locale, status, name in rows:
+            states[service_id][locale] = status
+            if locale == DEFAULT_LOCALE or service_id not in names:
+                names[service_id] = name
+    return render_template(
+        "admin/services/list.html",
+        page=page,
+        states=states,
+        names=names,
+        missing=MISSING,
+        status_labels={s.value: s.label for s in TranslationStatus},
+    )
+
+
+@bp.route("/services/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def service_new():
+    form = ServiceForm(organisation_id=current_user.organisation_id)
+    key = request.form.get("form_key")
+    if request.method == "POST" and (target := replayed_target(key)):
+        return redirect(target, code=303)  # a double tap or a retry: the first one won
+    if form.validate_on_submit():
+        service = Service(organisation_id=current_user.organisation_id)
+        form.populate_obj(service)
+        db.session.add(service)
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same slug saved a moment ago by someone else
+            db.session.rollback()
+            form.slug.errors.append(_("Det kortnamnet används redan."))
+            return render_template("admin/services/edit.html", form=form, service=None), 422
+        audit.record("service_create", "service", service.id, slug=service.slug)
+        target = url_for("admin.translation_edit", service_id=service.id, code=DEFAULT_LOCALE)
+        if key:
+            claim_form_key(key, current_user.id, target)
+        if replayed := commit_once(key):
+            return redirect(replayed, code=303)
+        flash(_("Tjänsten är skapad. Skriv nu den svenska texten."))
+        return redirect(target, code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/services/edit.html", form=form, service=None), status
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def service_edit(service_id: int):
+    service = own_service(service_id)
+    form = ServiceForm(
+        obj=service, organisation_id=current_user.organisation_id, service_id=service.id
+    )
+    if form.validate_on_submit():
+        form.populate_obj(service)
+        audit.record("service_update", "service", service.id, slug=service.slug)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.slug.errors.append(_("Det kortnamnet används redan."))
+            return render_template("admin/services/edit.html", form=form, service=service), 422
+        flash(_("Ändringarna är sparade."))
+        return redirect(url_for("admin.services"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/services/edit.html", form=form, service=service), status
+
+
+def _translation_page(service, lang, row, form, audio_form, status=200):
+    source = translation(service, DEFAULT_LOCALE) if lang != DEFAULT_LOCALE else None
+    return (
+        render_template(
+            "admin/services/translation.html",
+            service=service,
+            lang=lang,
+            row=row,
+            source=source,
+            form=form,
+            audio_form=audio_form,
+            remove_form=ConfirmForm(),
+            max_mb=round(current_app.config["AUDIO_MAX_BYTES"] / (1024 * 1024), 1),
+        ),
+        status,
+    )
+
+
+@bp.route("/services/<int:service_id>/texts/<code>", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def translation_edit(service_id: int, code: str):
+    service = own_service(service_id)
+    lang = checked_locale(code)
+    row = translation(service, lang)
+    form = TranslationForm(obj=row)
+    if form.validate_on_submit():
+        if row is None:
+            row = ServiceTranslation(service_id=service.id, locale=lang)
+            db.session.add(row)
+        form.populate_obj(row)
+        db.session.flush()
+        audit.record("service_translation_update", "service", service.id, locale=lang)
+        db.session.commit()
+        flash(_("Texten är sparad."))
+        return redirect(url_for("admin.translation_edit", service_id=service.id, code=lang), 303)
+    status = 422 if request.method == "POST" else 200
+    return _translation_page(service, lang, row, form, AudioForm(), status)
+
+
+@bp.post("/services/<int:service_id>/texts/<code>/audio")
+@roles(Role.ADMIN)
+def translation_audio(service_id: int, code: str):
+    service = own_service(service_id)
+    lang = checked_locale(code)
+    row = translation(service, lang)
+    if row is None:
+        abort(404)
+    audio_form = AudioForm()
+    if audio_form.validate_on_submit():
+        filename, problem = info.store_audio(audio_form.audio.data)
+        if filename:
+            old = row.audio_filename
+            row.audio_filename = filename
+            audit.record("service_audio_upload", "service", service.id, locale=lang)
+            db.session.commit()
+            info.delete_audio(old)
+            flash(_("Ljudfilen är sparad."))
+            return redirect(
+                url_for("admin.translation_edit", service_id=service.id, code=lang), 303
+            )
+        audio_form.audio.errors.append(problem)
+    return _translation_page(service, lang, row, TranslationForm(obj=row), audio_form, 422)
+
+
+@bp.post("/services/<int:service_id>/texts/<code>/audio/delete")
+@roles(Role.ADMIN)
+def translation_audio_delete(service_id: int, code: str):
+    service = own_service(service_id)
+    lang = checked_locale(code)
+    row = translation(service, lang)
+    if row is None or not ConfirmForm().validate_on_submit():
+        abort(404 if row is None else 400)
+    old, row.audio_filename = row.audio_filename, None
+    audit.record("service_audio_remove", "service", service.id, locale=lang)
+    db.session.commit()
+    info.delete_audio(old)
+    flash(_("Ljudfilen är borttagen."))
+    return redirect(url_for("admin.translation_edit", service_id=service.id, code=lang), 303)
+
+
+@bp.get("/services/export")
+@roles(Role.ADMIN)
+def services_export():
+    org = current_user.organisation
+    body = catalogue.export_json(org)
+    audit.record("catalogue_export", "organisation", org.id)
+    db.session.commit()
+    response = current_app.response_class(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="tjanster-{org.slug}.json"'
+    return response
+
+
+@bp.route("/services/import", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def services_import():
+    form = ImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            data = catalogue.load_json(form.file.data.read())
+            result = catalogue.import_catalogue(current_user.organisation, data)
+        except catalogue.CatalogueError as error:
+            db.session.rollback()
+            problems = error.errors
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Katalogen är inläst: %(created)s nya och %(updated)s ändrade tjänster.",
+                    created=result["created"],
+                    updated=result["updated"],
+                )
+            )
+            return redirect(url_for("admin.services"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/services/import.html", form=form, problems=problems), status

@@ -1,0 +1,177 @@
+"""Sign-in, sign-out and the language switcher.
+
+Failures get one generic message; attempts are throttled per address and per account;
+the session token rotates at every sign-in and sign-out so an old cookie is worth nothing.
+"""
+
+import secrets
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from . import audit
+from .access import public
+from .extensions import db, limiter
+from .i18n import LOCALES
+from .models import User
+from .passwords import dummy_verify, verify_password
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    # autocomplete names the fields' purpose (WCAG 1.3.5), so password managers fill them.
+    email = EmailField(
+        _l("E-post"),
+        validators=[DataRequired(_l("Skriv din e-postadress.")), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Lösenord"),
+        validators=[DataRequired(_l("Skriv ditt lösenord.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class LocaleForm(FlaskForm):
+    locale = StringField()
+    next = StringField()
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the id and the current session token must both match."""
+    uid, _sep, token = user_id.partition(":")
+    if not uid.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(uid))
+    if user is None or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def _account_key() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    """Only failed sign-ins count against the limits."""
+    return response.status_code != 303
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        password_hash = user.password_hash if user and user.is_enabled else None
+        # Argon2 is slow on purpose: end the transaction first, so on SQLite no write lock is
+        # held while it runs and simultaneous sign-ins do not queue behind each other.
+        db.session.rollback()
+        if password_hash is None:
+            dummy_verify()
+        elif verify_password(password_hash, form.password.data):
+            return _after_password(user)
+        audit.record(
+            "login_failed",
+            "user",
+            user.id if user else None,
+            user=None,
+            organisation_id=user.organisation_id if user else None,
+        )
+        db.session.commit()
+        form.password.errors.append(_("Fel e-post eller lösenord, eller så är kontot avstängt."))
+        return render_template("auth/login.html", form=form), 401
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+def safe_next(target: str) -> str:
+    """A local path to go to after sign-in; anything else becomes the start page."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("home.index")
+    return target
+
+
+def _after_password(user: User):
+    """The password was right: sign in, or ask for the second factor first."""
+    from .twofactor import begin_pending, must_enrol
+
+    if user.totp_secret:
+        return begin_pending(user, "verify")
+    if must_enrol(user):
+        return begin_pending(user, "enrol")
+    return complete_sign_in(user, safe_next(request.args.get("next", "")))
+
+
+def complete_sign_in(user: User, target: str):
+    preferred_locale = session.get("locale")
+    session.clear()  # a fresh session: nothing from before sign-in carries over
+    user.session_token = secrets.token_hex(32)
+    if user.locale is None and preferred_locale in LOCALES:
+        user.locale = preferred_locale
+    audit.record("login", "user", user.id, user=user)
+    db.session.commit()
+    login_user(user)
+    session.permanent = True
+    session["signed_in_at"] = session["last_seen"] = datetime.now(UTC).timestamp()
+    return redirect(safe_next(target), code=303)
+
+
+@bp.post("/logout")
+@public
+def logout():
+    if current_user.is_authenticated:
+        user = db.session.get(User, current_user.id)
+        user.session_token = secrets.token_hex(32)  # ends this session everywhere, server side
+        audit.record("logout", "user", user.id, user=user)
+        db.session.commit()
+        logout_user()
+    session.clear()
+    flash(_("Du är utloggad."))
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/locale")
+@public
+def set_locale():
+    """The language switcher: a plain form, so it works without JavaScript."""
+    form = LocaleForm()
+    code = form.locale.data if form.validate_on_submit() else None
+    if code in LOCALES:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            db.session.get(User, current_user.id).locale = code
+            db.session.commit()
+    return redirect(safe_next(form.next.data or ""), code=303)
+
+
+from . import twofactor  # noqa: E402, F401  (its views are on this blueprint)

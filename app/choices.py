@@ -1,0 +1,194 @@
+"""Every closed list of the domain in one place, each value with its translated label.
+
+Values are stored as short strings (never database enums) so adding one needs no migration of
+a type; labels are lazy so they render in the reader's language.
+"""
+
+from enum import IntFlag, StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Labelled(StrEnum):
+    """A StrEnum whose members carry a translated label in `LABELS`."""
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self])
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+
+class Role(Labelled):
+    STAFF = "staff"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class PartOfDay(Labelled):
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+
+
+class Topic(IntFlag):
+    """Topics raised in a visit; stored as one bitmask so a year is counted in one scan."""
+
+    WORK = 1
+    SFI = 2
+    SOCIETY = 4
+    PRESCHOOL = 8
+    HEALTH = 16
+    PARENTING = 32
+    HOUSING = 64
+    ECONOMY = 128
+    OTHER = 256
+
+    @property
+    def code(self) -> str:
+        return self.name.lower()
+
+    @property
+    def label(self) -> str:
+        return str(TOPIC_LABELS[self])
+
+    @classmethod
+    def by_code(cls, code: str) -> "Topic | None":
+        return next((t for t in cls if t.code == code), None)
+
+
+class TranslationStatus(Labelled):
+    DRAFT = "draft"
+    REVIEWED = "reviewed"
+
+
+class LegalBasis(Labelled):
+    CONSENT = "consent"
+    PUBLIC_TASK = "public_task"
+
+
+class ConsentMethod(Labelled):
+    TABLET = "tablet"
+    READ_ALOUD = "read_aloud"
+    INTERPRETER = "interpreter"
+
+
+class ConsentTextStatus(Labelled):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class ReferralStatus(Labelled):
+    NEW = "new"
+    CONTACTED = "contacted"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class Outcome(Labelled):
+    STARTED = "started"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+    NOT_ELIGIBLE = "not_eligible"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class AttemptChannel(Labelled):
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
+
+
+class AttemptResult(Labelled):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    MESSAGE_LEFT = "message_left"
+
+
+LABELS = {
+    Role.STAFF: _l("Personal"),
+    Role.COORDINATOR: _l("Samordnare"),
+    Role.ADMIN: _l("Administratör"),
+    PartOfDay.MORNING: _l("Förmiddag"),
+    PartOfDay.AFTERNOON: _l("Eftermiddag"),
+    TranslationStatus.DRAFT: _l("Utkast"),
+    TranslationStatus.REVIEWED: _l("Granskad"),
+    LegalBasis.CONSENT: _l("Samtycke (GDPR art. 6.1 a)"),
+    LegalBasis.PUBLIC_TASK: _l("Uppgift av allmänt intresse (GDPR art. 6.1 e)"),
+    ConsentMethod.TABLET: _l("Läst på surfplattan"),
+    ConsentMethod.READ_ALOUD: _l("Uppläst"),
+    ConsentMethod.INTERPRETER: _l("Muntligt, via tolk"),
+    ConsentTextStatus.DRAFT: _l("Utkast"),
+    ConsentTextStatus.PUBLISHED: _l("Publicerad"),
+    ReferralStatus.NEW: _l("Ny"),
+    ReferralStatus.CONTACTED: _l("Kontaktad"),
+    ReferralStatus.IN_PROGRESS: _l("Pågår"),
+    ReferralStatus.CLOSED: _l("Avslutad"),
+    Outcome.STARTED: _l("Började"),
+    Outcome.DECLINED: _l("Tackade nej"),
+    Outcome.UNREACHABLE: _l("Gick inte att nå"),
+    Outcome.NOT_ELIGIBLE: _l("Inte behörig"),
+    Outcome.WITHDRAWN: _l("Återkallad"),
+    Outcome.EXPIRED: _l("Löpte ut"),
+    AttemptChannel.PHONE: _l("Telefonsamtal"),
+    AttemptChannel.SMS: _l("Sms"),
+    AttemptChannel.EMAIL: _l("E-post"),
+    AttemptChannel.IN_PERSON: _l("Personligt möte"),
+    AttemptResult.REACHED: _l("Nådd"),
+    AttemptResult.NO_ANSWER: _l("Inget svar"),
+    AttemptResult.WRONG_NUMBER: _l("Fel nummer"),
+    AttemptResult.MESSAGE_LEFT: _l("Lämnat meddelande"),
+}
+
+TOPIC_LABELS = {
+    Topic.WORK: _l("Arbete"),
+    Topic.SFI: _l("Svenska / SFI"),
+    Topic.SOCIETY: _l("Samhälle / SO"),
+    Topic.PRESCHOOL: _l("Förskoleplats"),
+    Topic.HEALTH: _l("Hälsa"),
+    Topic.PARENTING: _l("Föräldraskap"),
+    Topic.HOUSING: _l("Boende"),
+    Topic.ECONOMY: _l("Ekonomi"),
+    Topic.OTHER: _l("Annat"),
+}
+
+
+class BestTime(Labelled):
+    """When a visitor prefers to be contacted: coded slots, so no free text is ever stored."""
+
+    MORNING = "morning"
+    LUNCH = "lunch"
+    AFTERNOON = "afternoon"
+    ANY = "any"
+
+
+class ReasonCode(Labelled):
+    """Optional coded reason for a step in the follow-up queue (never free text: no personal
+    data can slip in, and reasons can be counted)."""
+
+    BOOKED = "booked"
+    APPLICATION_SENT = "application_sent"
+    WAITING_LIST = "waiting_list"
+    NOT_INTERESTED = "not_interested"
+    MOVED_AWAY = "moved_away"
+    WRONG_SERVICE = "wrong_service"
+
+
+LABELS.update(
+    {
+        BestTime.MORNING: _l("Förmiddag (9–12)"),
+        BestTime.LUNCH: _l("Lunchtid (12–13)"),
+        BestTime.AFTERNOON: _l("Eftermiddag (13–16)"),
+        BestTime.ANY: _l("När som helst på dagen"),
+        ReasonCode.BOOKED: _l("Tid bokad"),
+        ReasonCode.APPLICATION_SENT: _l("Ansökan skickad"),
+        ReasonCode.WAITING_LIST: _l("Står i kö"),
+        ReasonCode.NOT_INTERESTED: _l("Vill inte längre"),
+        ReasonCode.MOVED_AWAY: _l("Har flyttat"),
+        ReasonCode.WRONG_SERVICE: _l("Fel tjänst"),
+    }
+)

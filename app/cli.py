@@ -1,0 +1,142 @@
+"""flask commands: create-user, seed-demo (and the commands each area adds)."""
+
+import secrets
+import string
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from .admin.consent_texts import seed_consent_texts
+from .catalogue import seed_core_services
+from .choices import Role
+from .extensions import db
+from .i18n import LOCALES
+from .models import Organisation, Site, User
+from .passwords import hash_password, policy_problem
+
+DEMO_ORG_SLUG = "demo"
+
+
+def random_password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def make_user(
+    org: Organisation,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    sites: list[Site] = (),
+    locale: str | None = None,
+) -> User:
+    user = User(
+        organisation=org,
+        email=email.lower(),
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        locale=locale,
+        session_token=secrets.token_hex(32),
+    )
+    user.sites = list(sites)
+    db.session.add(user)
+    return user
+
+
+def register(app: Flask) -> None:
+    register_privacy_commands(app)
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value)
+    @click.option("--org", "org_slug", required=True, help="Organisation slug.")
+    @click.option("--site", "site_names", multiple=True, help="Site name (repeatable).")
+    @click.option("--locale", type=click.Choice(list(LOCALES)), default=None)
+    @click.password_option()
+    def create_user(email, name, role, org_slug, site_names, locale, password):
+        """Create a user; the password is asked for twice and checked against the policy."""
+        if problem := policy_problem(password):
+            raise click.ClickException(f"Password refused: {problem}")
+        org = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
+        if org is None:
+            raise click.ClickException(f"No organisation with slug {org_slug!r}")
+        sites = [s for s in org.sites if s.name in site_names]
+        if len(sites) != len(set(site_names)):
+            raise click.ClickException("Unknown site name")
+        make_user(org, email, name, role, password, sites, locale)
+        db.session.commit()
+        click.echo(f"Created {email} ({role})")
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Seed a demo municipality with two sites and one user per role, once.
+
+        Passwords are random; they are printed and kept in instance/demo-logins.txt.
+        """
+        if db.session.scalar(select(Organisation).where(Organisation.slug == DEMO_ORG_SLUG)):
+            click.echo("The demo organisation exists already.")
+            return
+        logins = create_demo()
+        lines = [f"  {role:<12} {email:<32} {password}" for role, email, password in logins]
+        text = "Demo logins (http://127.0.0.1:5000/login):\n" + "\n".join(lines) + "\n"
+        path = Path(current_app.instance_path) / "demo-logins.txt"
+        path.write_text(text)
+        path.chmod(0o600)
+        click.echo(text)
+
+
+def create_demo() -> list[tuple[str, str, str]]:
+    """The demo organisation, its sites and users, and sample data of each area."""
+    org = Organisation(name="Demo kommun", slug=DEMO_ORG_SLUG)
+    north = Site(organisation=org, name="Öppna förskolan Norr")
+    south = Site(organisation=org, name="Öppna förskolan Söder")
+    db.session.add_all([org, north, south])
+    people = [
+        (Role.STAFF, "brobyggare@demo.test", "Amina (brobyggare)", [north], "sv"),
+        (Role.COORDINATOR, "samordnare@demo.test", "Sara (samordnare)", [north, south], "sv"),
+        (Role.ADMIN, "admin@demo.test", "Erik (admin)", [], "sv"),
+    ]
+    logins = []
+    for role, email, name, sites, locale in people:
+        password = random_password()
+        make_user(org, email, name, role, password, sites, locale)
+        logins.append((role.value, email, password))
+    db.session.flush()
+    from .admin.users import seed_demo_security
+    from .queue.demo import seed_queue_demo
+    from .stats.demo import seed_demo as seed_stats_demo
+    from .visits import seed_demo_visits
+
+    seed_demo_security(org)
+    seed_core_services(org)
+    seed_consent_texts(org)
+    seed_demo_visits(org)
+    seed_stats_demo(org)
+    seed_queue_demo(org)  # last: it reuses the services and consent text seeded before it
+    db.session.commit()
+    return logins
+
+
+def register_privacy_commands(app: Flask) -> None:
+    @app.cli.command("purge-expired")
+    def purge_expired_command():
+        """Close referrals open too long and erase contact details past retention (cron-safe)."""
+        from .audit import purge_old_events
+        from .database import write_intent
+        from .privacy import purge_expired
+
+        write_intent.set(True)
+        result = purge_expired()
+        click.echo(
+            f"Expired referrals closed: {result['expired']}; contact details erased: {result['erased']}"
+        )
+        click.echo(f"Audit events past retention removed: {purge_old_events()}")
+
+    from .backup import register as register_backup
+
+    register_backup(app)

@@ -1,0 +1,57 @@
+"""Locale selection, text direction and the list of UI languages.
+
+Order: the locale in a public URL, then the signed-in user's preference, then the choice made
+with the language switcher, then Accept-Language, then Swedish.
+"""
+
+from flask import g, request, session
+from flask_login import current_user
+
+# Each language named in its own script (endonym); the order is the switcher's.
+LOCALES: dict[str, str] = {
+    "sv": "Svenska",
+    "en": "English",
+    "ar": "العربية",
+    "fa": "فارسی",
+    "so": "Soomaali",
+    "ti": "ትግርኛ",
+    "uk": "Українська",
+    "ckb": "کوردیی ناوەندی",
+}
+DEFAULT_LOCALE = "sv"
+
+# Our own rule: Babel reports ltr for ckb, but Sorani in Arabic script is written right to left.
+RTL_LOCALES = frozenset({"ar", "fa", "ckb"})
+
+
+def text_direction(locale: str) -> str:
+    return "rtl" if locale in RTL_LOCALES else "ltr"
+
+
+def best_match(candidate: str | None) -> str:
+    """The supported locale closest to a requested one (e.g. 'ar-SE' -> 'ar', 'xx' -> 'sv')."""
+    if not candidate:
+        return DEFAULT_LOCALE
+    code = candidate.replace("_", "-").lower()
+    if code in LOCALES:
+        return code
+    base = code.split("-")[0]
+    if base in LOCALES:
+        return base
+    if base == "prs":  # Dari readers are served by Persian
+        return "fa"
+    return DEFAULT_LOCALE
+
+
+def select_locale() -> str:
+    url_locale = (request.view_args or {}).get("lang") if request else None
+    if url_locale in LOCALES:
+        return url_locale
+    forced = g.get("locale_override")
+    if forced in LOCALES:
+        return forced
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    if session.get("locale") in LOCALES:
+        return session["locale"]
+    return request.accept_languages.best_match(list(LOCALES)) or DEFAULT_LOCALE

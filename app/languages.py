@@ -1,0 +1,78 @@
+"""Visitor languages: the one vetted list of codes staff can pick, named by Babel (CLDR).
+
+Codes are ISO 639-1 where one exists, ISO 639-3 where 639-1 lumps languages that visitors
+tell apart (prs Dari, ckb Sorani, kmr Kurmanji). Each is shown in the UI language and in
+itself, so a visitor can point at their own language on the tablet.
+"""
+
+from functools import cache
+from typing import NamedTuple
+
+from babel import Locale, UnknownLocaleError
+
+# Roughly the languages Swedish municipalities meet most, newest arrivals and national
+# minority languages included. Add a code here and it can be recorded; nowhere else.
+VISITOR_LANGUAGES: tuple[str, ...] = (
+    "ar", "prs", "fa", "so", "ti", "am", "om", "ps", "ckb", "kmr",
+    "uk", "ru", "en", "sv", "fi", "fit", "se", "rom", "yi", "pl",
+    "bs", "hr", "sr", "sq", "mk", "bg", "ro", "hu", "el", "tr",
+    "es", "fr", "de", "it", "pt", "et", "lv", "lt", "cs", "sk",
+    "hy", "ka", "az", "uz", "tk", "tg", "mn", "ur", "hi", "bn",
+    "pa", "ta", "ne", "th", "vi", "zh", "my", "fil", "sw", "rw",
+    "ln", "ha", "yo", "wo", "kab", "he",
+)  # fmt: skip
+
+# Shown first on a site with no history yet (the needs named in the SKR initiative).
+DEFAULT_TOP: tuple[str, ...] = ("ar", "so", "ti", "fa", "uk", "en")
+
+# CLDR names some languages under another key: Dari is "fa_AF", Kurmanji is "ku".
+_CLDR_KEY = {"prs": "fa_AF", "kmr": "ku"}
+
+
+class LanguageName(NamedTuple):
+    code: str
+    name: str  # in the UI language
+    endonym: str  # in the language itself ("" when CLDR has no data for it)
+
+
+def _locale(code: str) -> Locale | None:
+    try:
+        return Locale.parse(code.split("_")[0])
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
+def _name(code: str, ui_locale: str) -> LanguageName | None:
+    key = _CLDR_KEY.get(code, code)
+    ui = _locale(ui_locale) or Locale("sv")
+    # Small UI locales (ckb, ti, so) lack names for rare languages: English is the fallback.
+    name = ui.languages.get(key) or Locale("en").languages.get(key)
+    own = _locale(key)
+    endonym = own.languages.get(key, "") if own else ""
+    if not name and not endonym:
+        return None
+    return LanguageName(code, name or endonym, endonym if endonym != name else "")
+
+
+@cache
+def names(ui_locale: str) -> dict[str, LanguageName]:
+    """Every vetted code Babel can name, in vetting order."""
+    found = (_name(code, ui_locale) for code in VISITOR_LANGUAGES)
+    return {n.code: n for n in found if n is not None}
+
+
+def known_codes() -> frozenset[str]:
+    return frozenset(names("sv"))
+
+
+def sorted_names(ui_locale: str, exclude=()) -> list[LanguageName]:
+    """The searchable list: alphabetical in the UI language."""
+    return sorted(
+        (n for c, n in names(ui_locale).items() if c not in exclude),
+        key=lambda n: n.name.casefold(),
+    )
+
+
+def name(code: str, ui_locale: str) -> str:
+    found = names(ui_locale).get(code)
+    return found.name if found else code

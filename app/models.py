@@ -1,0 +1,414 @@
+"""All tables. Visits and the anonymous facts of referrals never hold personal data;
+contact details live only in `ContactDetails`, which only `app.privacy` reads or writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .choices import (
+    ConsentTextStatus,
+    LegalBasis,
+    ReferralStatus,
+    Role,
+    TranslationStatus,
+)
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Organisation(db.Model):
+    """A municipality (or another host); owns sites, users, services and settings."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    legal_basis: Mapped[str] = mapped_column(String(20), default=LegalBasis.CONSENT)
+    # Days after a referral closes before its contact details are erased.
+    retention_days_after_close: Mapped[int] = mapped_column(Integer, default=30)
+    # Days a referral may stay open before it is closed as expired and erased.
+    max_open_days: Mapped[int] = mapped_column(Integer, default=180)
+    first_contact_working_days: Mapped[int] = mapped_column(Integer, default=5)
+    unreachable_after_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    suppression_threshold: Mapped[int] = mapped_column(Integer, default=5)
+    audit_retention_days: Mapped[int] = mapped_column(Integer, default=730)
+    kiosk_idle_seconds: Mapped[int] = mapped_column(Integer, default=120)
+    require_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    sites: Mapped[list[Site]] = relationship(back_populates="organisation", order_by="Site.name")
+
+
+site_memberships = db.Table(
+    "site_membership",
+    db.Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("site_id", ForeignKey("site.id", ondelete="CASCADE"), primary_key=True),
+)
+
+service_coordinators = db.Table(
+    "service_coordinator",
+    db.Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Site(db.Model):
+    """An öppen förskola."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="sites")
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.STAFF)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Rotated at every sign-in and sign-out: a cookie with an old token is no session at all.
+    session_token: Mapped[str] = mapped_column(String(64), default="")
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last TOTP time step accepted: a code is refused once used, even inside its window.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    last_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    sites: Mapped[list[Site]] = relationship(secondary=site_memberships, order_by="Site.name")
+    services: Mapped[list[Service]] = relationship(
+        secondary=service_coordinators, back_populates="coordinators"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses disabled users with this
+        return self.is_enabled
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+class Visit(db.Model):
+    """One visiting group: counts and categories only, never anything that names a person."""
+
+    __table_args__ = (Index("ix_visit_site_date", "site_id", "visit_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    visit_date: Mapped[date] = mapped_column(Date)
+    part_of_day: Mapped[str] = mapped_column(String(12))
+    women: Mapped[int] = mapped_column(Integer, default=0)
+    men: Mapped[int] = mapped_column(Integer, default=0)
+    other_adults: Mapped[int] = mapped_column(Integer, default=0)
+    children_0_1: Mapped[int] = mapped_column(Integer, default=0)
+    children_1_3: Mapped[int] = mapped_column(Integer, default=0)
+    children_3_6: Mapped[int] = mapped_column(Integer, default=0)
+    is_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    topics: Mapped[int] = mapped_column(Integer, default=0)  # choices.Topic bitmask
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    languages: Mapped[list[VisitLanguage]] = relationship(
+        cascade="all, delete-orphan", order_by="VisitLanguage.code"
+    )
+
+    @property
+    def adults(self) -> int:
+        return self.women + self.men + self.other_adults
+
+    @property
+    def children(self) -> int:
+        return self.children_0_1 + self.children_1_3 + self.children_3_6
+
+
+class VisitLanguage(db.Model):
+    """A language spoken in a visit group; site and date are repeated so languages are counted
+    per period from one covering index without touching the visit table."""
+
+    __table_args__ = (Index("ix_visit_language_site_date_code", "site_id", "visit_date", "code"),)
+
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("visit.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    visit_date: Mapped[date] = mapped_column(Date)
+
+
+class VisitDaySummary(db.Model):
+    """(area: stats) The visits of one site and day, summed: what the dashboard reads instead
+    of scanning every visit. Kept exact in the same transaction as each visit write by
+    `app.stats.summary.apply`; `flask stats-rebuild` recomputes it from the visits."""
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    visit_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    groups: Mapped[int] = mapped_column(Integer, default=0)
+    women: Mapped[int] = mapped_column(Integer, default=0)
+    men: Mapped[int] = mapped_column(Integer, default=0)
+    other_adults: Mapped[int] = mapped_column(Integer, default=0)
+    children_0_1: Mapped[int] = mapped_column(Integer, default=0)
+    children_1_3: Mapped[int] = mapped_column(Integer, default=0)
+    children_3_6: Mapped[int] = mapped_column(Integer, default=0)
+    new_groups: Mapped[int] = mapped_column(Integer, default=0)
+    # Groups that raised each topic (one column per choices.Topic member, named topic_<code>).
+    topic_work: Mapped[int] = mapped_column(Integer, default=0)
+    topic_sfi: Mapped[int] = mapped_column(Integer, default=0)
+    topic_society: Mapped[int] = mapped_column(Integer, default=0)
+    topic_preschool: Mapped[int] = mapped_column(Integer, default=0)
+    topic_health: Mapped[int] = mapped_column(Integer, default=0)
+    topic_parenting: Mapped[int] = mapped_column(Integer, default=0)
+    topic_housing: Mapped[int] = mapped_column(Integer, default=0)
+    topic_economy: Mapped[int] = mapped_column(Integer, default=0)
+    topic_other: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VisitDayLanguage(db.Model):
+    """(area: stats) Visiting groups per site, day and language spoken, kept with
+    VisitDaySummary."""
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    visit_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    groups: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Service(db.Model):
+    """A service visitors are referred to; fields follow Open Referral (HSDS) where they fit."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(60))
+    pictogram: Mapped[str] = mapped_column(String(80), default="service.svg")
+    url: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    opening_hours: Mapped[str] = mapped_column(String(300), default="")
+    sort_order: Mapped[int] = mapped_column(Integer, default=100)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    organisation: Mapped[Organisation] = relationship()
+    translations: Mapped[list[ServiceTranslation]] = relationship(
+        back_populates="service", cascade="all, delete-orphan"
+    )
+    coordinators: Mapped[list[User]] = relationship(
+        secondary=service_coordinators, back_populates="services"
+    )
+
+
+class ServiceTranslation(db.Model):
+    __table_args__ = (UniqueConstraint("service_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    eligibility: Mapped[str] = mapped_column(Text, default="")
+    how_to_start: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default=TranslationStatus.DRAFT)
+    audio_filename: Mapped[str | None] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    service: Mapped[Service] = relationship(back_populates="translations")
+
+
+class ConsentText(db.Model):
+    """One version of the consent text in one locale; immutable once published."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "version", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(10))
+    legal_basis: Mapped[str] = mapped_column(String(20), default=LegalBasis.CONSENT)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default=ConsentTextStatus.DRAFT)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Consent(db.Model):
+    """What one visitor agreed to, shown how, recorded by whom; shared by the referrals it names."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    consent_text_id: Mapped[int] = mapped_column(ForeignKey("consent_text.id"))
+    locale_shown: Mapped[str] = mapped_column(String(10))
+    method: Mapped[str] = mapped_column(String(20))
+    # The two things agreed to, recorded separately: GDPR processing and the OSL secrecy waiver.
+    data_processing_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    disclosure_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    reference_code: Mapped[str] = mapped_column(String(16), unique=True)
+    given_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    consent_text: Mapped[ConsentText] = relationship()
+    referrals: Mapped[list[Referral]] = relationship(back_populates="consent")
+
+
+class ContactDetails(db.Model):
+    """The only personal data in the app. Read and written by app.privacy alone; the row is
+    deleted (not blanked) when consent is withdrawn or retention ends."""
+
+    consent_id: Mapped[int] = mapped_column(
+        ForeignKey("consent.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_name: Mapped[str] = mapped_column(String(80))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    best_time: Mapped[str | None] = mapped_column(String(40))
+
+
+class Referral(db.Model):
+    """One visitor referred to one service. Everything here is anonymous and stays for statistics."""
+
+    __table_args__ = (
+        Index("ix_referral_queue", "service_id", "status", "due_date"),
+        # Covers every column the statistics count, so a year of referrals is read from the
+        # index alone (area: stats); the (organisation_id, created_at) prefix serves the rest.
+        Index(
+            "ix_referral_org_created",
+            "organisation_id",
+            "created_at",
+            "site_id",
+            "service_id",
+            "status",
+            "outcome",
+            "first_contact_at",
+            "closed_at",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id"), index=True)
+    language: Mapped[str] = mapped_column(String(12))  # contact language, not identifying
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default=ReferralStatus.NEW)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    due_date: Mapped[date] = mapped_column(Date)  # first contact due
+    follow_up_date: Mapped[date | None] = mapped_column(Date)
+    first_contact_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock
+
+    service: Mapped[Service] = relationship()
+    site: Mapped[Site] = relationship()
+    consent: Mapped[Consent] = relationship(back_populates="referrals")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    events: Mapped[list[ReferralEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="ReferralEvent.at"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ReferralEvent(db.Model):
+    """The timeline of a referral: status changes, assignments, contact attempts. Coded, no text."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))  # created/status/assigned/attempt/follow_up
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    result: Mapped[str | None] = mapped_column(String(20))
+    on_date: Mapped[date | None] = mapped_column(Date)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    by: Mapped[User | None] = relationship(foreign_keys=[by_id])
+
+
+class AnonymousInterest(db.Model):
+    """Interest in a service from a visitor who gave no consent: counted, never contactable."""
+
+    __table_args__ = (Index("ix_interest_org_date", "organisation_id", "on_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    language: Mapped[str] = mapped_column(String(12))
+    on_date: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class AuditEvent(db.Model):
+    """Append-only: who did what to which record, when. Never holds contact details."""
+
+    __table_args__ = (Index("ix_audit_org_at", "organisation_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(30))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+
+    user: Mapped[User | None] = relationship()
+
+
+class IdempotencyKey(db.Model):
+    """A form's one-time key, stored in the same transaction as what the form created."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(200))  # the URL to show again on a retry
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -1,0 +1,299 @@
+"""The privacy line. The only module that reads or writes contact details.
+
+It records consent with the contact details it covers, shows them (writing an audit event for
+every read), erases them on withdrawal or when retention ends, and leaves everything else about
+a referral in place, anonymous, for the statistics. Views ask this module; they never query
+`ContactDetails` themselves.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import delete, func, or_, select
+
+from . import audit
+from .choices import Outcome, ReferralStatus
+from .extensions import db
+from .models import (
+    Consent,
+    ConsentText,
+    ContactDetails,
+    Organisation,
+    Referral,
+    ReferralEvent,
+    Service,
+    Site,
+    User,
+    utcnow,
+)
+from .workdays import add_working_days, local_today
+
+# No 0/O or 1/I/L: a code read aloud over the phone or copied from paper must not be misread.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    first_name: str
+    phone_e164: str | None = None
+    email: str | None = None
+    best_time: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactView:
+    first_name: str
+    phone_e164: str | None
+    email: str | None
+    best_time: str | None
+
+
+def normalise_phone(raw: str, region: str = "SE") -> str:
+    """E.164 form of a phone number, or ValueError if it is not a valid number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError("invalid phone number") from error
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("invalid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def new_reference_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def record_consent(
+    *,
+    site: Site,
+    services: list[Service],
+    consent_text: ConsentText,
+    method: str,
+    contact: ContactInput,
+    language: str,
+    interpreter_needed: bool,
+    by: User,
+) -> Consent:
+    """One consent, its contact details and one referral per service, in the caller's transaction."""
+    org = site.organisation
+    consent = Consent(
+        organisation_id=org.id,
+        site_id=site.id,
+        consent_text_id=consent_text.id,
+        locale_shown=consent_text.locale,
+        method=method,
+        data_processing_agreed=True,
+        disclosure_agreed=True,
+        reference_code=new_reference_code(),
+        recorded_by_id=by.id,
+    )
+    db.session.add(consent)
+    db.session.flush()
+    db.session.add(ContactDetails(consent_id=consent.id, **contact.__dict__))
+    due = add_working_days(local_today(), org.first_contact_working_days)
+    for service in services:
+        referral = Referral(
+            organisation_id=org.id,
+            site_id=site.id,
+            service_id=service.id,
+            consent=consent,
+            language=language,
+            interpreter_needed=interpreter_needed,
+            created_by_id=by.id,
+            due_date=due,
+            follow_up_date=due,
+        )
+        referral.events.append(
+            ReferralEvent(by_id=by.id, kind="created", to_status=ReferralStatus.NEW)
+        )
+        db.session.add(referral)
+    db.session.flush()
+    audit.record(
+        "consent_given",
+        "consent",
+        consent.id,
+        user=by,
+        text_version=consent_text.version,
+        locale=consent_text.locale,
+        method=method,
+        services=[s.id for s in services],
+    )
+    return consent
+
+
+def contact_details(
+    consent: Consent, *, by: User, action: str = "contact_read"
+) -> ContactView | None:
+    """The contact details behind a consent, with an audit event for the read."""
+    row = db.session.get(ContactDetails, consent.id)
+    audit.record(action, "consent", consent.id, user=by, found=row is not None)
+    if row is None:
+        return None
+    return ContactView(row.first_name, row.phone_e164, row.email, row.best_time)
+
+
+def has_contact_details(consent_ids: list[int]) -> set[int]:
+    """Which of these consents still hold contact details (a yes/no, never the details)."""
+    if not consent_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(ContactDetails.consent_id).where(ContactDetails.consent_id.in_(consent_ids))
+        )
+    )
+
+
+def find_for_extract(org: Organisation, reference_code: str, phone_raw: str) -> Consent | None:
+    """The consent matching a receipt's code and the visitor's phone, for a register extract.
+
+    Both must match; a wrong phone number gives the same answer as an unknown code.
+    """
+    code = reference_code.strip().upper().replace(" ", "")
+    if len(code) == 8:
+        code = f"{code[:4]}-{code[4:]}"
+    consent = db.session.scalar(
+        select(Consent).where(Consent.organisation_id == org.id, Consent.reference_code == code)
+    )
+    if consent is None:
+        return None
+    try:
+        phone = normalise_phone(phone_raw)
+    except ValueError:
+        return None
+    row = db.session.get(ContactDetails, consent.id)
+    if row is None or row.phone_e164 is None or not secrets.compare_digest(row.phone_e164, phone):
+        return None
+    return consent
+
+
+def withdraw(consent: Consent, *, by: User) -> None:
+    """Consent withdrawn: contact details erased at once, open referrals closed as withdrawn."""
+    now = utcnow()
+    consent.withdrawn_at = now
+    consent.withdrawn_by_id = by.id
+    for referral in consent.referrals:
+        if referral.status != ReferralStatus.CLOSED:
+            _close(referral, Outcome.WITHDRAWN, by_id=by.id, at=now)
+    _erase(consent, now)
+    audit.record("consent_withdrawn", "consent", consent.id, user=by)
+    db.session.commit()
+    checkpoint_after_erasure()
+
+
+def purge_expired(now: datetime | None = None) -> dict[str, int]:
+    """Close referrals left open too long, then erase contact details whose time is up.
+
+    Idempotent: a second run finds nothing to do. Safe from cron: one transaction per run, and
+    on PostgreSQL the rows it changes are locked with SKIP LOCKED, so two overlapping runs (or a
+    coordinator closing a referral at the same moment) never fight over one row.
+    """
+    now = now or utcnow()
+    expired = erased = 0
+    for org in db.session.scalars(select(Organisation).order_by(Organisation.id)).all():
+        for referral in db.session.scalars(_stale_referrals(org, now)).all():
+            _close(referral, Outcome.EXPIRED, by_id=None, at=now)
+            expired += 1
+        db.session.flush()
+        for consent in db.session.scalars(_consents_past_retention(org, now)).all():
+            _erase(consent, now)
+            erased += 1
+    if expired or erased:
+        audit.record("retention_purge", user=None, expired=expired, erased=erased)
+    db.session.commit()
+    if erased:
+        checkpoint_after_erasure()
+    return {"expired": expired, "erased": erased}
+
+
+def _stale_referrals(org: Organisation, now: datetime):
+    """Open referrals of `org` created more than max_open_days ago."""
+    open_limit = now - timedelta(days=org.max_open_days)
+    return (
+        select(Referral)
+        .where(
+            Referral.organisation_id == org.id,
+            Referral.status != ReferralStatus.CLOSED,
+            Referral.created_at < open_limit,
+        )
+        .order_by(Referral.id)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _consents_past_retention(org: Organisation, now: datetime):
+    """Consents of `org` not yet erased whose referrals are all closed, the last one more than
+    retention_days_after_close ago, or one of them closed as expired (a referral left open too
+    long ends its contact details at once, it gets no second waiting period). A referral
+    closed without a closed_at counts from its creation, and a consent without referrals from
+    when it was given, so no row is kept forever because a date is missing."""
+    close_limit = now - timedelta(days=org.retention_days_after_close)
+    open_referrals = (
+        select(Referral.id)
+        .where(Referral.consent_id == Consent.id, Referral.status != ReferralStatus.CLOSED)
+        .exists()
+    )
+    last_closed = (
+        select(func.max(func.coalesce(Referral.closed_at, Referral.created_at)))
+        .where(Referral.consent_id == Consent.id)
+        .scalar_subquery()
+    )
+    expired = (
+        select(Referral.id)
+        .where(Referral.consent_id == Consent.id, Referral.outcome == Outcome.EXPIRED)
+        .exists()
+    )
+    return (
+        select(Consent)
+        .where(
+            Consent.organisation_id == org.id,
+            Consent.erased_at.is_(None),
+            ~open_referrals,
+            or_(func.coalesce(last_closed, Consent.given_at) < close_limit, expired),
+        )
+        .order_by(Consent.id)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _close(referral: Referral, outcome: str, *, by_id: int | None, at: datetime) -> None:
+    referral.events.append(
+        ReferralEvent(
+            by_id=by_id,
+            at=at,
+            kind="status",
+            from_status=referral.status,
+            to_status=ReferralStatus.CLOSED,
+            outcome=outcome,
+        )
+    )
+    referral.status = ReferralStatus.CLOSED
+    referral.outcome = outcome
+    referral.closed_at = at
+
+
+def _erase(consent: Consent, at: datetime) -> None:
+    """Delete the row, not blank it: with secure_delete the bytes are overwritten on disk."""
+    db.session.execute(delete(ContactDetails).where(ContactDetails.consent_id == consent.id))
+    consent.erased_at = at
+
+
+def checkpoint_after_erasure() -> None:
+    """On SQLite, old page images stay in the WAL file until a checkpoint; truncate it so an
+    erased name is gone from the disk too, not just from the database.
+
+    Run on a raw connection in autocommit mode: inside a transaction (our BEGIN IMMEDIATE) the
+    checkpoint could not copy every frame back and truncate the file.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.fetchall()
+        cursor.close()
+    finally:
+        raw.close()

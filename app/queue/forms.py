@@ -1,0 +1,114 @@
+"""Forms of the queue's inline actions. Each carries the referral's `version` (hidden), so a
+change made on an out-of-date screen is refused instead of overwriting someone else's."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField
+from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
+from wtforms.widgets import HiddenInput
+
+from ..choices import AttemptChannel, AttemptResult, ReasonCode, ReferralStatus
+from ..workdays import local_today
+from .workflow import MANUAL_OUTCOMES
+
+
+class DayField(DateField):
+    """A date input whose parse error is our own translated message."""
+
+    def process_formdata(self, valuelist):
+        raw = valuelist[0].strip() if valuelist else ""
+        if not raw:
+            self.data = None
+            return
+        try:
+            self.data = dt.date.fromisoformat(raw)
+        except ValueError as error:
+            self.data = None
+            raise ValueError(_l("Skriv datumet som ÅÅÅÅ-MM-DD.")) from error
+
+
+def date_required(_form, field):
+    """Like DataRequired, but keeps the parse error of a date in the wrong format (which
+    DataRequired would replace with "required")."""
+    if field.data is None and not field.process_errors:
+        raise StopValidation(_l("Fyll i ett datum."))
+
+
+def _one_of(values, message):
+    """A select's value must be one of `values` (or empty when the field is optional)."""
+
+    def check(_form, field):
+        if field.data and field.data not in values:
+            raise ValidationError(message)
+
+    return check
+
+
+class ActionForm(FlaskForm):
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    next = HiddenField()
+
+
+class StatusForm(ActionForm):
+    to_status = SelectField(_l("Nytt steg"), choices=ReferralStatus.choices, validate_choice=False)
+    outcome = SelectField(_l("Utfall"), validate_choice=False)
+    reason_code = SelectField(
+        _l("Orsak (valfri)"),
+        validate_choice=False,
+        validators=[_one_of(set(ReasonCode), _l("Välj en orsak i listan."))],
+    )
+    follow_up_date = DayField(_l("Nästa uppföljning"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = [("", _l("Inget (avslutar inte)"))] + [
+            (o.value, o.label) for o in MANUAL_OUTCOMES
+        ]
+        self.reason_code.choices = [("", _l("Ingen orsak"))] + ReasonCode.choices()
+
+    def validate_follow_up_date(self, field):
+        if field.data and field.data < local_today():
+            raise ValidationError(_l("Datumet har redan passerat."))
+
+
+class AttemptForm(ActionForm):
+    channel = SelectField(
+        _l("Kanal"),
+        choices=AttemptChannel.choices,
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Välj en kanal.")),
+            _one_of(set(AttemptChannel), _l("Välj en kanal.")),
+        ],
+    )
+    result = SelectField(
+        _l("Resultat"),
+        choices=AttemptResult.choices,
+        validate_choice=False,
+        validators=[
+            InputRequired(_l("Välj ett resultat.")),
+            _one_of(set(AttemptResult), _l("Välj ett resultat.")),
+        ],
+    )
+    on_date = DayField(_l("Datum"), validators=[date_required])
+
+    def validate_on_date(self, field):
+        if field.data and field.data > local_today():
+            raise ValidationError(_l("Datumet kan inte vara i framtiden."))
+
+
+class FollowUpForm(ActionForm):
+    follow_up_date = DayField(_l("Nästa uppföljning"), validators=[date_required])
+
+    def validate_follow_up_date(self, field):
+        if field.data and field.data < local_today():
+            raise ValidationError(_l("Datumet har redan passerat."))
+
+
+class AssignForm(ActionForm):
+    # Checked against the service's coordinators in the view; anything else is tampering.
+    assignee_id = HiddenField()

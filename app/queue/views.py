@@ -1,0 +1,297 @@
+"""Queue pages and the inline actions on a referral.
+
+Every action is a POST that carries the referral's version. It answers htmx with the updated
+row plus the tab counts out of band, and a plain form with a 303 redirect. A stale version is
+a 409 that shows the current row; a refused step is a 422 with the message beside the field.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from babel import Locale, UnknownLocaleError
+from flask import abort, redirect, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import privacy
+from ..access import roles
+from ..choices import (
+    AttemptChannel,
+    AttemptResult,
+    Outcome,
+    ReasonCode,
+    ReferralStatus,
+    Role,
+)
+from ..extensions import db
+from ..models import Service, User, service_coordinators
+from ..web import is_htmx, paginate, render
+from ..workdays import local_today
+from . import bp, queries, workflow
+from .forms import ActionForm, AssignForm, AttemptForm, FollowUpForm, StatusForm
+
+QUEUE_ROLES = (Role.COORDINATOR, Role.ADMIN)
+
+
+@bp.app_template_global("queue_service_name")
+def service_name(service: Service) -> str:
+    """The service's name in the reader's language, else Swedish, else its slug."""
+    names = {t.locale: t.name for t in service.translations}
+    return names.get(str(get_locale())) or names.get("sv") or service.slug
+
+
+@bp.app_template_global("queue_language_name")
+def language_name(code: str) -> str:
+    try:
+        return Locale.parse(code).get_display_name(str(get_locale())) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
+@bp.context_processor
+def queue_template_context():
+    return {
+        "Status": ReferralStatus,
+        "AttemptChannel": AttemptChannel,
+        "AttemptResult": AttemptResult,
+        "ReasonCode": ReasonCode,
+        "Outcome": Outcome,
+        "outcomes": workflow.MANUAL_OUTCOMES,
+        "allowed_steps": workflow.ALLOWED,
+        "is_overdue": workflow.is_overdue,
+        "next_deadline": workflow.next_deadline,
+        "suggests_unreachable": workflow.suggests_unreachable,
+        "default_follow_up": workflow.default_follow_up,
+        "today": local_today(),
+    }
+
+
+def coordinators_by_service(service_ids: set[int]) -> dict[int, list[User]]:
+    """The coordinators each service's assign menu offers, for many services in one query."""
+    result: dict[int, list[User]] = defaultdict(list)
+    if not service_ids:
+        return result
+    rows = db.session.execute(
+        select(service_coordinators.c.service_id, User)
+        .join(User, User.id == service_coordinators.c.user_id)
+        .where(service_coordinators.c.service_id.in_(service_ids), User.is_enabled)
+        .order_by(User.name)
+    )
+    for service_id, user in rows:
+        result[service_id].append(user)
+    return result
+
+
+def row_context(referrals, **extra) -> dict:
+    return {
+        "org": current_user.organisation,
+        "coordinators": coordinators_by_service({r.service_id for r in referrals}),
+        "next_url": safe_next(request.full_path if request.method == "GET" else None),
+        **extra,
+    }
+
+
+def safe_next(url: str | None) -> str | None:
+    """Only a path inside the queue area may be a redirect target."""
+    if url and url.startswith("/queue/") and "//" not in url and "\\" not in url:
+        return url.rstrip("?")
+    return None
+
+
+# ---------------------------------------------------------------- pages
+
+
+@bp.get("/")
+@roles(*QUEUE_ROLES)
+def index():
+    services = list(db.session.scalars(queries.queue_services(current_user)))
+    if len(services) == 1:
+        return redirect(url_for("queue.service", service_id=services[0].id))
+    overview = queries.service_overview([s.id for s in services], local_today())
+    return render("queue/index.html", services=services, overview=overview)
+
+
+@bp.get("/today")
+@roles(*QUEUE_ROLES)
+def today():
+    day = local_today()
+    page = paginate(
+        queries.my_tasks_query(current_user, day), request.args.get("page", 1, type=int)
+    )
+    return render("queue/today.html", page=page, **row_context(page.items))
+
+
+def read_filter() -> queries.QueueFilter:
+    args = request.args
+    tab = args.get("tab", "open")
+    if tab not in queries.TABS:
+        tab = "open"
+    return queries.QueueFilter(
+        tab=tab,
+        site_id=args.get("site_id", type=int),
+        language=args.get("language") or None,
+        interpreter=args.get("interpreter") == "1",
+        overdue=args.get("overdue") == "1",
+        mine=args.get("mine") == "1",
+    )
+
+
+@bp.get("/services/<int:service_id>")
+@roles(*QUEUE_ROLES)
+def service(service_id: int):
+    queue_service = queries.queue_service_for_user(current_user, service_id)
+    flt = read_filter()
+    day = local_today()
+    page = paginate(
+        queries.queue_query(queue_service, flt, current_user, day),
+        request.args.get("page", 1, type=int),
+    )
+    return render(
+        "queue/service.html",
+        service=queue_service,
+        flt=flt,
+        page=page,
+        counts=queries.tab_counts(queue_service, day),
+        sites=queries.site_choices(queue_service),
+        languages=queries.language_choices(queue_service),
+        **row_context(page.items),
+    )
+
+
+def referral_page(referral, status: int = 200, **extra):
+    """The referral's page (or, for htmx, its row) with its timeline; used by errors too."""
+    events, names = queries.timeline(referral)
+    erased = referral.consent.erased_at is not None
+    context = row_context([referral], referral=referral, events=events, names=names)
+    context.update(erased=erased, **extra)
+    return render("queue/referral.html", partial="queue/_action_result.html", **context), status
+
+
+@bp.get("/referrals/<int:referral_id>")
+@roles(*QUEUE_ROLES)
+def referral(referral_id: int):
+    return referral_page(queries.referral_for_user(current_user, referral_id))
+
+
+@bp.post("/referrals/<int:referral_id>/contact")
+@roles(*QUEUE_ROLES)
+def contact(referral_id: int):
+    """Contact details, shown only on this explicit request; every read is audited."""
+    item = queries.referral_for_user(current_user, referral_id)
+    details = privacy.contact_details(item.consent, by=current_user)
+    db.session.commit()  # the audit event of the read
+    events, names = queries.timeline(item)
+    context = row_context([item], referral=item, events=events, names=names)
+    context.update(erased=details is None, contact=details, revealed=True)
+    return render("queue/referral.html", partial="queue/_contact.html", **context)
+
+
+# ---------------------------------------------------------------- actions
+
+
+def perform(referral_id: int, form_class: type[ActionForm], apply):
+    """Shared path of every inline action: scope, version, validation, step, commit, answer."""
+    item = queries.referral_for_user(current_user, referral_id)
+    form = form_class()
+    if form.version.data is None:
+        abort(400)  # every action form carries the version; without it, the post was forged
+    if form.version.data != item.version:
+        return conflict(item)
+    if not form.validate_on_submit():
+        return invalid(item, form)
+    try:
+        apply(item, form)
+    except workflow.WorkflowError as error:
+        db.session.rollback()
+        form[error.field].errors = [error.message]
+        return invalid(queries.referral_for_user(current_user, referral_id), form)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        # Someone committed between our read and our write; theirs stands.
+        db.session.rollback()
+        return conflict(queries.referral_for_user(current_user, referral_id))
+    if is_htmx():
+        return action_result(item)
+    target = safe_next(form.next.data) or url_for("queue.referral", referral_id=item.id)
+    return redirect(target, code=303)
+
+
+def action_result(item, status: int = 200, **extra):
+    """The updated row and, out of band, the queue's tab counts."""
+    context = row_context([item], referral=item, counts=queries.tab_counts(item.service))
+    context["next_url"] = safe_next(request.form.get("next"))
+    context.update(extra)
+    if is_htmx():
+        return render("queue/_action_result.html", **context), status
+    return referral_page(item, status, **extra)
+
+
+def conflict(item):
+    db.session.expire_all()
+    fresh = queries.referral_for_user(current_user, item.id)
+    return action_result(fresh, 409, conflict=True)
+
+
+def invalid(item, form):
+    return action_result(item, 422, form=form, failed_action=request.endpoint)
+
+
+@bp.post("/referrals/<int:referral_id>/status")
+@roles(*QUEUE_ROLES)
+def change_status(referral_id: int):
+    def apply(item, form: StatusForm):
+        workflow.change_status(
+            item,
+            form.to_status.data,
+            by=current_user,
+            outcome=form.outcome.data or None,
+            reason_code=form.reason_code.data or None,
+            follow_up_date=form.follow_up_date.data,
+        )
+
+    return perform(referral_id, StatusForm, apply)
+
+
+@bp.post("/referrals/<int:referral_id>/attempts")
+@roles(*QUEUE_ROLES)
+def log_attempt(referral_id: int):
+    def apply(item, form: AttemptForm):
+        workflow.log_attempt(
+            item,
+            by=current_user,
+            channel=form.channel.data,
+            result=form.result.data,
+            on_date=form.on_date.data,
+        )
+
+    return perform(referral_id, AttemptForm, apply)
+
+
+@bp.post("/referrals/<int:referral_id>/follow-up")
+@roles(*QUEUE_ROLES)
+def set_follow_up(referral_id: int):
+    def apply(item, form: FollowUpForm):
+        workflow.set_follow_up(item, form.follow_up_date.data, by=current_user)
+
+    return perform(referral_id, FollowUpForm, apply)
+
+
+@bp.post("/referrals/<int:referral_id>/assign")
+@roles(*QUEUE_ROLES)
+def assign(referral_id: int):
+    def apply(item, form: AssignForm):
+        raw = (form.assignee_id.data or "").strip()
+        if not raw:
+            workflow.assign(item, None, by=current_user)
+            return
+        allowed = {u.id: u for u in queries.coordinators_of(item.service)}
+        allowed.setdefault(current_user.id, current_user)  # an admin may take one too
+        if not raw.isdigit() or int(raw) not in allowed:
+            abort(400)  # the menu offers only the service's coordinators
+        workflow.assign(item, allowed[int(raw)], by=current_user)
+
+    return perform(referral_id, AssignForm, apply)

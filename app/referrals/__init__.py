@@ -1,0 +1,31 @@
+"""Referrals with consent (area: referrals).
+
+Staff refer one visitor to one or more services: the visitor reads the consent screen in their
+own language and says yes or no; yes stores one consent, its contact details and one referral
+per service (through app.privacy, the only code that touches contact details); no stores only
+an anonymous count of interest. Also here: the visitor's receipt, "my referrals", the register
+extract (GDPR art. 15), withdrawal, and the public page that explains how to withdraw.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("referrals", __name__)
+
+
+@bp.context_processor
+def label_helpers():
+    """Labels of coded values for the referral templates; an unknown code shows as itself."""
+    from ..choices import LABELS, BestTime, ConsentMethod, Outcome, ReferralStatus
+
+    def labeller(enum):
+        return lambda value: str(LABELS[enum(value)]) if value in set(enum) else value
+
+    return {
+        "status_label": labeller(ReferralStatus),
+        "outcome_label": labeller(Outcome),
+        "method_label": labeller(ConsentMethod),
+        "best_time_label": labeller(BestTime),
+    }
+
+
+from . import flow, records  # noqa: E402, F401

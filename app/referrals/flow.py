@@ -1,0 +1,229 @@
+"""The three steps of a referral: choose services and language, the visitor's consent screen,
+then the contact details. Nothing is stored before the last step (or the visitor's "no")."""
+
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from .. import audit, privacy
+from ..access import signed_in
+from ..choices import ConsentMethod, ConsentTextStatus
+from ..extensions import db
+from ..i18n import LOCALES
+from ..models import AnonymousInterest, ConsentText, Service, Site
+from ..scope import services_query, site_for_user
+from ..web import claim_form_key, commit_once, render, replayed_target
+from ..workdays import local_today
+from . import bp
+from .common import published_text, service_names, ui_locale
+from .forms import ConsentForm, ContactForm, StartForm
+
+
+@dataclass
+class FlowState:
+    """What the steps carry in hidden fields, checked again on every POST."""
+
+    site: Site
+    services: list[Service]
+    visitor_lang: str
+    text: ConsentText
+
+
+def _start_form(formdata=None) -> StartForm:
+    form = StartForm(formdata=formdata)
+    services = list(db.session.scalars(services_query(current_user)))
+    names = service_names([s.id for s in services], ui_locale())
+    form.service_id.choices = [(s.id, names.get(s.id, s.slug)) for s in services]
+    if formdata is None:
+        form.visitor_lang.data = "sv"
+    return form
+
+
+@bp.get("/sites/<int:site_id>/referrals/new")
+@signed_in
+def new(site_id: int):
+    site = site_for_user(current_user, site_id)
+    return render("referrals/new.html", site=site, form=_start_form())
+
+
+@bp.get("/sites/<int:site_id>/referrals/consent")
+@signed_in
+def consent(site_id: int):
+    """Step 2: the consent screen, in the language the visitor chose."""
+    site = site_for_user(current_user, site_id)
+    form = _start_form(request.args)
+    if not form.validate():
+        return render("referrals/new.html", site=site, form=form), 422
+    services = _services_or_404(form.service_id.data)
+    text = published_text(site.organisation_id, form.visitor_lang.data)
+    if text is None:
+        flash(
+            _("Det finns ingen publicerad samtyckestext. Be en administratör publicera en."),
+            "error",
+        )
+        return render("referrals/new.html", site=site, form=form), 409
+    state = FlowState(site, services, form.visitor_lang.data, text)
+    return _render_consent(state, ConsentForm(formdata=None))
+
+
+@bp.post("/sites/<int:site_id>/referrals/consent")
+@signed_in
+def answer(site_id: int):
+    """The visitor's answer: "no" counts the interest anonymously; "yes" leads to step 3."""
+    state = _state_from_form(site_id)
+    if request.form.get("answer") == "no":
+        return _record_refusal(state)
+    form = ConsentForm()
+    if not form.validate():
+        return _render_consent(state, form, status=422)
+    contact = ContactForm(formdata=None)
+    contact.contact_language.data = state.visitor_lang
+    return _render_contact(state, form.method.data, contact)
+
+
+@bp.post("/sites/<int:site_id>/referrals")
+@signed_in
+def create(site_id: int):
+    """Step 3: consent, contact details and one referral per service, in one transaction."""
+    state = _state_from_form(site_id)
+    method = request.form.get("method")
+    agreed = (
+        request.form.get("agree_processing") == "y" and request.form.get("agree_disclosure") == "y"
+    )
+    key = request.form.get("form_key")
+    if not agreed or method not in set(ConsentMethod) or not key:
+        abort(400)  # the consent step was skipped or tampered with: store nothing
+    if target := replayed_target(key):
+        return redirect(target, code=303)
+    form = ContactForm()
+    if not form.validate():
+        return _render_contact(state, method, form, status=422)
+    consent = privacy.record_consent(
+        site=state.site,
+        services=state.services,
+        consent_text=state.text,
+        method=method,
+        contact=privacy.ContactInput(
+            first_name=form.first_name.data.strip(),
+            phone_e164=form.phone_e164,
+            email=(form.email.data or "").strip().lower() or None,
+            best_time=form.best_time.data,
+        ),
+        language=form.contact_language.data,
+        interpreter_needed=form.interpreter_needed.data,
+        by=current_user,
+    )
+    target = url_for("referrals.receipt", consent_id=consent.id)
+    claim_form_key(key, current_user.id, target)
+    return redirect(commit_once(key) or target, code=303)
+
+
+def _record_refusal(state: FlowState):
+    """No consent: one anonymous interest per service (service, language, site, date), nothing
+    that could name the visitor."""
+    key = request.form.get("form_key")
+    if not key:
+        abort(400)
+    if target := replayed_target(key):
+        return redirect(target, code=303)
+    today = local_today()
+    for service in state.services:
+        db.session.add(
+            AnonymousInterest(
+                organisation_id=state.site.organisation_id,
+                site_id=state.site.id,
+                service_id=service.id,
+                language=state.visitor_lang,
+                on_date=today,
+                recorded_by_id=current_user.id,
+            )
+        )
+    audit.record(
+        "consent_refused",
+        "site",
+        state.site.id,
+        services=[s.id for s in state.services],
+        language=state.visitor_lang,
+    )
+    target = url_for("referrals.new", site_id=state.site.id)
+    claim_form_key(key, current_user.id, target)
+    flash(_("Intresset räknades anonymt. Inga personuppgifter sparades."))
+    return redirect(commit_once(key) or target, code=303)
+
+
+def _state_from_form(site_id: int) -> FlowState:
+    """Re-check the hidden state: services of the organisation (else 404), a UI language and
+    a published consent text of the organisation (else 400)."""
+    site = site_for_user(current_user, site_id)
+    try:
+        ids = [int(v) for v in request.form.getlist("service_id")]
+        text_id = int(request.form.get("text_id", ""))
+    except ValueError:
+        abort(400)
+    visitor_lang = request.form.get("visitor_lang")
+    if not ids or visitor_lang not in LOCALES:
+        abort(400)
+    services = _services_or_404(ids)
+    text = db.session.scalar(
+        select(ConsentText).where(
+            ConsentText.id == text_id,
+            ConsentText.organisation_id == site.organisation_id,
+            ConsentText.status == ConsentTextStatus.PUBLISHED,
+        )
+    )
+    if text is None:
+        abort(400)
+    return FlowState(site, services, visitor_lang, text)
+
+
+def _services_or_404(ids: list[int]) -> list[Service]:
+    wanted = set(ids)
+    services = list(db.session.scalars(services_query(current_user).where(Service.id.in_(wanted))))
+    if len(services) != len(wanted):
+        abort(404)
+    return services
+
+
+def _render_consent(state: FlowState, form: ConsentForm, status: int = 200):
+    """The consent screen in the visitor's language: the published text plus generated parts."""
+    org = state.site.organisation
+    with force_locale(state.visitor_lang):
+        names = service_names([s.id for s in state.services], state.visitor_lang)
+        body = render(
+            "referrals/consent.html",
+            state=state,
+            org=org,
+            form=form,
+            names=names,
+            fallback=state.text.locale != state.visitor_lang,
+            languages=_language_links(state),
+        )
+    return body, status
+
+
+def _language_links(state: FlowState) -> list[tuple[str, str, str]]:
+    """(code, endonym, URL) to show the same consent screen in another language."""
+    args = MultiDict([("service_id", s.id) for s in state.services])
+    links = []
+    for code, name in LOCALES.items():
+        args["visitor_lang"] = code
+        links.append(
+            (
+                code,
+                name,
+                url_for("referrals.consent", site_id=state.site.id, **args.to_dict(flat=False)),
+            )
+        )
+    return links
+
+
+def _render_contact(state: FlowState, method: str, form: ContactForm, status: int = 200):
+    names = service_names([s.id for s in state.services], ui_locale())
+    return render(
+        "referrals/contact.html", state=state, method=method, form=form, names=names
+    ), status

@@ -1,0 +1,127 @@
+"""The forms of the referral flow. State between steps travels in hidden fields (service ids,
+visitor language, consent text id), never contact details in the session."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.fields import EmailField, TelField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import privacy
+from ..choices import BestTime, ConsentMethod
+from ..i18n import LOCALES
+
+
+class ChipsField(SelectMultipleField):
+    """Several checkboxes, one per choice (rendered as large chips)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def locale_choices() -> list[tuple[str, str]]:
+    return list(LOCALES.items())
+
+
+class StartForm(FlaskForm):
+    """Step 1: which services, and which language the visitor reads."""
+
+    class Meta:
+        csrf = False  # a GET form that only chooses what to show next
+
+    service_id = ChipsField(
+        _l("Tjänster"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Välj minst en tjänst."))],
+    )
+    visitor_lang = SelectField(_l("Besökarens språk"), choices=locale_choices)
+
+
+class ConsentForm(FlaskForm):
+    """Step 2: the visitor's two explicit agreements and how the consent was given."""
+
+    agree_processing = BooleanField(
+        _l(
+            "Jag samtycker till att mina kontaktuppgifter sparas för att tjänsterna ska kontakta mig."
+        ),
+        validators=[DataRequired(message=_l("Du behöver kryssa i båda rutorna för att säga ja."))],
+    )
+    agree_disclosure = BooleanField(
+        _l(
+            "Jag samtycker till att öppna förskolan lämnar ut mina kontaktuppgifter till tjänsterna ovan, trots sekretessen."
+        ),
+        validators=[DataRequired(message=_l("Du behöver kryssa i båda rutorna för att säga ja."))],
+    )
+    method = RadioField(
+        _l("Hur samtycket gavs"),
+        choices=ConsentMethod.choices,
+        default=ConsentMethod.TABLET.value,
+        validators=[InputRequired()],
+    )
+
+
+# A shared tablet must not offer the next visitor the last one's name or number.
+NO_AUTOFILL = {"autocomplete": "off"}
+
+
+class ContactForm(FlaskForm):
+    """Step 3: the contact details, minimised. Phone and/or e-mail; at least one."""
+
+    first_name = StringField(
+        _l("Förnamn eller smeknamn"),
+        validators=[DataRequired(message=_l("Skriv ett förnamn eller smeknamn.")), Length(max=80)],
+        render_kw=NO_AUTOFILL,
+    )
+    phone = TelField(
+        _l("Telefonnummer"), validators=[Optional(), Length(max=40)], render_kw=NO_AUTOFILL
+    )
+    email = EmailField(
+        _l("E-post"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(message=_l("Skriv en giltig e-postadress."), check_deliverability=False),
+        ],
+        render_kw=NO_AUTOFILL,
+    )
+    contact_language = SelectField(_l("Språk för kontakt"), choices=locale_choices)
+    interpreter_needed = BooleanField(_l("Behöver tolk"))
+    best_time = SelectField(_l("Bästa tid att nå"), choices=BestTime.choices)
+
+    phone_e164: str | None = None
+
+    def validate_phone(self, field) -> None:
+        if not field.data:
+            self.phone_e164 = None
+            return
+        try:
+            self.phone_e164 = privacy.normalise_phone(field.data)
+        except ValueError as error:
+            raise ValidationError(
+                _l("Skriv ett giltigt telefonnummer, till exempel 070-123 45 67.")
+            ) from error
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
+            self.phone.errors = [
+                *self.phone.errors,
+                _l("Skriv ett telefonnummer eller en e-postadress."),
+            ]
+            return False
+        return valid
+
+
+class ExtractForm(FlaskForm):
+    """Register extract: the receipt's reference code and the visitor's phone number."""
+
+    code = StringField(
+        _l("Referenskod"),
+        validators=[DataRequired(message=_l("Skriv referenskoden från kvittot.")), Length(max=20)],
+    )
+    phone = TelField(
+        _l("Besökarens telefonnummer"),
+        validators=[DataRequired(message=_l("Skriv besökarens telefonnummer.")), Length(max=40)],
+        render_kw=NO_AUTOFILL,
+    )

@@ -1,0 +1,87 @@
+"""CSV and XLSX files of the dashboard's tables: the period and filters first, then the same
+protected cells the page shows. Only aggregated, protected numbers; never a contact detail."""
+
+import csv
+import io
+from collections.abc import Iterable
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from .report import Measure, Report
+from .suppression import Cell
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Value = str | Cell | Measure | None
+
+
+def safe_text(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def rows(
+    report: Report, heading: list[tuple[str, str]], labels: dict[str, str]
+) -> tuple[list[list[Value]], set[int]]:
+    """Every line of an export and the (1-based) numbers of its title and header lines:
+    `heading` (label, value) pairs, then the summary, then each table with its title, its
+    column headers, its rows and its total."""
+    lines: list[list[Value]] = [[label, value] for label, value in heading]
+    lines.append([])
+    lines.append([labels["summary"], labels["value"]])
+    bold = {len(lines)}
+    lines.extend([label, value] for label, value in report.figures)
+    for table in report.tables:
+        lines.append([])
+        lines.append([table.title])
+        lines.append([table.label_header, table.value_header])
+        bold |= {len(lines) - 1, len(lines)}
+        lines.extend([row.label, row.cell] for row in table.rows)
+        if table.total is not None:
+            lines.append([labels["total"], table.total])
+        if table.note:
+            lines.append([table.note])
+    return lines, bold
+
+
+def _csv_value(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Cell | Measure):
+        return value.text
+    return safe_text(str(value))
+
+
+def to_csv(lines: Iterable[list[Value]]) -> bytes:
+    """Semicolon-separated UTF-8 with a byte order mark: what Excel in Sweden opens as columns."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for line in lines:
+        writer.writerow([_csv_value(v) for v in line])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(lines: Iterable[list[Value]], sheet_title: str, bold_rows: set[int]) -> bytes:
+    """One sheet; shown counts are numbers, protected ones the same text as on the page."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "".join(c for c in sheet_title if c not in "[]:*?/\\")[:31] or "Sheet"
+    for r, line in enumerate(lines, start=1):
+        for c, value in enumerate(line, start=1):
+            cell = sheet.cell(row=r, column=c)
+            if isinstance(value, Cell):
+                cell.value = value.public_value if value.shown else value.text
+            elif isinstance(value, Measure):
+                cell.value = value.number if value.shown else value.text
+                if value.shown:
+                    cell.number_format = "0%" if value.kind == "percent" else "0.0"
+            elif value is not None:
+                cell.value = safe_text(str(value))
+            if r in bold_rows:
+                cell.font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 42
+    sheet.column_dimensions["B"].width = 24
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

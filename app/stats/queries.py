@@ -1,0 +1,318 @@
+"""The statistics queries: every figure is counted in the database, in as few scans as the
+indexes allow. Nothing here loads visit or referral rows into Python; what comes back is a
+handful of aggregated numbers per figure.
+
+Visits are read from the daily summaries (VisitDaySummary, VisitDayLanguage: one row per site and
+day, kept exact by app.stats.summary), filtered by `site_id IN (…) AND visit_date BETWEEN …` on
+their primary keys, so a year of 20 sites is about 7,300 rows however many visits it holds;
+referrals by `organisation_id = … AND created_at in range` (ix_referral_org_created, which covers
+every referral column counted here, so a year is read from the index alone) and
+anonymous interest by `organisation_id = … AND on_date in range` (ix_interest_org_date).
+Referrals are a cohort: those created in the period, with their status today. Their days are
+UTC days (at most two hours off Swedish midnight), the same in the filter and in the trends.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Date, and_, case, cast, func, select
+from sqlalchemy.orm import aliased
+
+from ..choices import Outcome, ReferralStatus
+from ..extensions import db
+from ..models import (
+    AnonymousInterest,
+    Referral,
+    Service,
+    ServiceTranslation,
+    Site,
+    VisitDayLanguage,
+    VisitDaySummary,
+)
+from .periods import Bucket, Period, add_months
+from .summary import COUNT_COLUMNS, TOPIC_COLUMNS
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard counts: one organisation, some of its sites, maybe one service."""
+
+    organisation_id: int
+    site_ids: tuple[int, ...]
+    period: Period
+    service_id: int | None = None
+    site_id: int | None = None  # the chosen site, None for every site
+
+
+# -- dialect helpers ----------------------------------------------------------------------------
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def bucket_start(column, bucket: Bucket):
+    """The first day of the ISO week (Monday) or month of a date or datetime column, as an
+    SQL expression that SQLite and PostgreSQL both group by."""
+    if _dialect() == "postgresql":
+        return cast(func.date_trunc(bucket.value, column), Date)
+    if bucket is Bucket.WEEK:
+        # 'weekday 0' moves forward to Sunday (or stays on one); six days back is its Monday.
+        return func.date(column, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", column)
+
+
+def days_between(later, earlier):
+    """`later - earlier` in (fractional) days."""
+    if _dialect() == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def as_date(value) -> date:
+    """Bucket keys come back as dates (PostgreSQL) or ISO strings (SQLite)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def buckets_in(period: Period, bucket: Bucket) -> list[date]:
+    """Every bucket start that touches the period, so empty weeks show as 0."""
+    if bucket is Bucket.WEEK:
+        first = period.start - timedelta(days=period.start.weekday())
+        step = lambda d: d + timedelta(weeks=1)  # noqa: E731
+    else:
+        first = period.start.replace(day=1)
+        step = lambda d: add_months(d, 1)  # noqa: E731
+    result, current = [], first
+    while current <= period.end:
+        result.append(current)
+        current = step(current)
+    return result
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _sum(column):
+    return func.coalesce(func.sum(column), 0)
+
+
+# -- scopes ------------------------------------------------------------------------------------
+
+
+def organisation_sites(organisation_id: int) -> list[tuple[int, str]]:
+    """Every site of the organisation, closed ones too: their past visits still count."""
+    rows = db.session.execute(
+        select(Site.id, Site.name)
+        .where(Site.organisation_id == organisation_id)
+        .order_by(Site.name)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+def organisation_services(organisation_id: int, locale: str) -> list[tuple[int, str]]:
+    """Every service of the organisation with its name in `locale`, else Swedish, else slug."""
+    local = aliased(ServiceTranslation)
+    swedish = aliased(ServiceTranslation)
+    rows = db.session.execute(
+        select(Service.id, func.coalesce(local.name, swedish.name, Service.slug).label("name"))
+        .outerjoin(local, and_(local.service_id == Service.id, local.locale == locale))
+        .outerjoin(swedish, and_(swedish.service_id == Service.id, swedish.locale == "sv"))
+        .where(Service.organisation_id == organisation_id)
+        .order_by(Service.sort_order, Service.slug)
+    )
+    return [(row.id, row.name) for row in rows]
+
+
+def _visit_scope(model, f: Filters) -> list:
+    return [model.site_id.in_(f.site_ids), model.visit_date.between(f.period.start, f.period.end)]
+
+
+def utc_bounds(period: Period) -> tuple[datetime, datetime]:
+    return datetime.combine(period.start, time.min), datetime.combine(
+        period.end + timedelta(days=1), time.min
+    )
+
+
+def _referral_scope(f: Filters) -> list:
+    start, end = utc_bounds(f.period)
+    conditions = [
+        Referral.organisation_id == f.organisation_id,
+        Referral.created_at >= start,
+        Referral.created_at < end,
+    ]
+    if f.site_id is not None:
+        conditions.append(Referral.site_id == f.site_id)
+    if f.service_id is not None:
+        conditions.append(Referral.service_id == f.service_id)
+    return conditions
+
+
+def _interest_scope(f: Filters) -> list:
+    conditions = [
+        AnonymousInterest.organisation_id == f.organisation_id,
+        AnonymousInterest.on_date.between(f.period.start, f.period.end),
+    ]
+    if f.site_id is not None:
+        conditions.append(AnonymousInterest.site_id == f.site_id)
+    if f.service_id is not None:
+        conditions.append(AnonymousInterest.service_id == f.service_id)
+    return conditions
+
+
+# -- visits ------------------------------------------------------------------------------------
+
+
+def visit_summary(f: Filters) -> dict[str, int]:
+    """Groups, people by gender and age band, new and returning, and each topic: one sum over
+    the daily summaries (a row per site and day, not per visit)."""
+    if not f.site_ids:
+        return {}
+    columns = [_sum(VisitDaySummary.groups).label("visit_groups")]
+    columns += [_sum(VisitDaySummary.__table__.c[name]).label(name) for name in COUNT_COLUMNS]
+    columns.append(_sum(VisitDaySummary.new_groups).label("new_groups"))
+    columns += [_sum(VisitDaySummary.__table__.c[name]).label(name) for name in TOPIC_COLUMNS]
+    row = db.session.execute(select(*columns).where(*_visit_scope(VisitDaySummary, f))).one()
+    result = {key: int(value) for key, value in row._mapping.items()}
+    result["returning_groups"] = result["visit_groups"] - result["new_groups"]
+    return result
+
+
+def visit_languages(f: Filters) -> list[tuple[str, int]]:
+    """Visiting groups per language spoken, most frequent first (daily language summaries)."""
+    if not f.site_ids:
+        return []
+    count = func.sum(VisitDayLanguage.groups).label("n")
+    rows = db.session.execute(
+        select(VisitDayLanguage.code, count)
+        .where(*_visit_scope(VisitDayLanguage, f))
+        .group_by(VisitDayLanguage.code)
+        .having(count > 0)
+        .order_by(count.desc(), VisitDayLanguage.code)
+    )
+    return [(row.code, int(row.n)) for row in rows]
+
+
+def visit_trend(f: Filters, bucket: Bucket) -> list[tuple[date, int]]:
+    """Visiting groups per week or month, every bucket of the period (zeros included)."""
+    counts: dict[date, int] = {}
+    if f.site_ids:
+        # Sum per day first, then bucket the (at most 366 a year) days: the date function then
+        # runs once per day, not once per site and day.
+        days = (
+            select(VisitDaySummary.visit_date.label("day"), _sum(VisitDaySummary.groups).label("n"))
+            .where(*_visit_scope(VisitDaySummary, f))
+            .group_by(VisitDaySummary.visit_date)
+            .subquery()
+        )
+        key = bucket_start(days.c.day, bucket).label("bucket")
+        rows = db.session.execute(select(key, func.sum(days.c.n).label("n")).group_by(key))
+        counts = {as_date(row.bucket): int(row.n) for row in rows}
+    return [(start, counts.get(start, 0)) for start in buckets_in(f.period, bucket)]
+
+
+# -- referrals ---------------------------------------------------------------------------------
+
+
+def referral_figures(f: Filters) -> tuple[dict[str, int], dict[int, int]]:
+    """Referrals by status and by outcome, how many have a first contact, and how many per
+    service: one index-only scan of ix_referral_org_created (it covers every column read here),
+    grouped by service, the few service rows then added up here."""
+    columns = [
+        Referral.service_id,
+        func.count().label("total"),
+        func.count(Referral.first_contact_at).label("with_first_contact"),
+        _count_if(
+            and_(Referral.status == ReferralStatus.CLOSED, Referral.closed_at.is_not(None))
+        ).label("with_closed_at"),
+    ]
+    columns += [
+        _count_if(Referral.status == status.value).label(f"status_{status.value}")
+        for status in ReferralStatus
+    ]
+    columns += [
+        _count_if(Referral.outcome == outcome.value).label(f"outcome_{outcome.value}")
+        for outcome in Outcome
+    ]
+    rows = db.session.execute(
+        select(*columns).where(*_referral_scope(f)).group_by(Referral.service_id)
+    ).all()
+    totals = {column.name: 0 for column in columns[1:]}
+    by_service: dict[int, int] = {}
+    for row in rows:
+        by_service[row.service_id] = int(row.total)
+        for key in totals:
+            totals[key] += int(row._mapping[key])
+    return totals, by_service
+
+
+def utc_day(column):
+    """The UTC day of a datetime column, cheap enough to run on every row: SQLite stores
+    datetimes as ISO text, so its first ten characters are the day."""
+    if _dialect() == "postgresql":
+        return cast(column, Date)
+    return func.substr(column, 1, 10)
+
+
+def referral_trend(f: Filters, bucket: Bucket) -> list[tuple[date, int]]:
+    """Referrals created per week or month: counted per day first (a cheap expression per
+    row), then the at most 366 days are put in their buckets."""
+    days = (
+        select(utc_day(Referral.created_at).label("day"), func.count().label("n"))
+        .where(*_referral_scope(f))
+        .group_by(utc_day(Referral.created_at))
+        .subquery()
+    )
+    key = bucket_start(days.c.day, bucket).label("bucket")
+    rows = db.session.execute(select(key, func.sum(days.c.n).label("n")).group_by(key))
+    counts = {as_date(row.bucket): int(row.n) for row in rows}
+    return [(start, counts.get(start, 0)) for start in buckets_in(f.period, bucket)]
+
+
+def _median(days, condition, n: int) -> float | None:
+    """The median of `days` over the `n` referrals that meet `condition`: the database sorts
+    and hands back only the middle one or two values (ORDER BY … LIMIT … OFFSET …)."""
+    if n == 0:
+        return None
+    middle = (
+        select(days.label("d"))
+        .where(*condition)
+        .order_by(days)
+        .limit(2 - n % 2)
+        .offset((n - 1) // 2)
+        .subquery()
+    )
+    value = db.session.scalar(select(func.avg(middle.c.d)))
+    return None if value is None else float(value)
+
+
+def median_days_to_first_contact(f: Filters, n: int) -> float | None:
+    days = days_between(Referral.first_contact_at, Referral.created_at)
+    return _median(days, [*_referral_scope(f), Referral.first_contact_at.is_not(None)], n)
+
+
+def median_days_to_outcome(f: Filters, n: int) -> float | None:
+    days = days_between(Referral.closed_at, Referral.created_at)
+    condition = [
+        *_referral_scope(f),
+        Referral.status == ReferralStatus.CLOSED,
+        Referral.closed_at.is_not(None),
+    ]
+    return _median(days, condition, n)
+
+
+# -- anonymous interest (consent refusals) -----------------------------------------------------
+
+
+def interest_by_service(f: Filters) -> dict[int, int]:
+    """Visitors interested in a service who gave no consent: counted, never contactable."""
+    rows = db.session.execute(
+        select(AnonymousInterest.service_id, func.count().label("n"))
+        .where(*_interest_scope(f))
+        .group_by(AnonymousInterest.service_id)
+    )
+    return {row.service_id: int(row.n) for row in rows}

@@ -1,0 +1,259 @@
+"""The dashboard's figures as labelled, protected tables: one structure that the page, the
+charts and both exports read, so the same cells are hidden everywhere."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from babel import Locale, UnknownLocaleError
+from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import gettext as _
+
+from ..choices import LABELS, Outcome, ReferralStatus, Topic
+from . import queries
+from .periods import Bucket
+from .suppression import HIDDEN_SYMBOL, Cell, TableCounts, protect_share, protect_tables
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A share or a median: shown only when the counts behind it are shown."""
+
+    number: float | None
+    kind: str  # "percent" or "days"
+    has_data: bool = True
+
+    @property
+    def shown(self) -> bool:
+        return self.number is not None
+
+    @property
+    def text(self) -> str:
+        if self.number is None:
+            return HIDDEN_SYMBOL if self.has_data else "–"
+        if self.kind == "percent":
+            return format_percent(self.number)
+        return format_decimal(round(self.number, 1), format="#,##0.0")
+
+
+@dataclass
+class Row:
+    label: str
+    cell: Cell
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    label_header: str
+    value_header: str
+    rows: list[Row]
+    total: Cell | None = None
+    note: str | None = None
+
+
+@dataclass
+class Report:
+    filters: queries.Filters
+    bucket: Bucket
+    threshold: int
+    figures: list[tuple[str, Cell | Measure]] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+
+def language_name(code: str, locale: str) -> str:
+    try:
+        names = Locale.parse(locale).languages
+    except (UnknownLocaleError, ValueError):
+        names = Locale.parse("sv").languages
+    name = names.get(code)
+    return name[:1].upper() + name[1:] if name else code
+
+
+def bucket_label(start: date, bucket: Bucket) -> str:
+    if bucket is Bucket.WEEK:
+        year, week, _weekday = start.isocalendar()
+        return _("Vecka %(week)s, %(year)s", week=week, year=year)
+    return format_date(start, "LLLL yyyy")
+
+
+def build(
+    f: queries.Filters,
+    bucket: Bucket,
+    threshold: int,
+    services: list[tuple[int, str]],
+    locale: str,
+) -> Report:
+    """Count everything for `f`, protect it, and label it in the reader's language."""
+    visits = queries.visit_summary(f) or {}
+    v = lambda key: visits.get(key, 0)  # noqa: E731
+    languages = queries.visit_languages(f)
+    visit_trend = queries.visit_trend(f, bucket)
+    referrals, by_service = queries.referral_figures(f)
+    interest = queries.interest_by_service(f)
+    referral_trend = queries.referral_trend(f, bucket)
+    if f.service_id is not None:
+        services = [(sid, name) for sid, name in services if sid == f.service_id]
+
+    groups = v("visit_groups")
+    adults = v("women") + v("men") + v("other_adults")
+    children = v("children_0_1") + v("children_1_3") + v("children_3_6")
+    statuses = list(ReferralStatus)
+    outcomes = list(Outcome)
+    outcome_counts = tuple(referrals[f"outcome_{o.value}"] for o in outcomes)
+    interest_counts = tuple(interest.get(sid, 0) for sid, _name in services)
+    counts = [
+        TableCounts("adults", (v("women"), v("men"), v("other_adults")), adults, "adults"),
+        TableCounts(
+            "children",
+            (v("children_0_1"), v("children_1_3"), v("children_3_6")),
+            children,
+            "children",
+        ),
+        TableCounts("new_returning", (v("new_groups"), v("returning_groups")), groups, "groups"),
+        TableCounts("languages", tuple(n for _code, n in languages)),
+        TableCounts("topics", tuple(v(f"topic_{t.code}") for t in Topic)),
+        TableCounts("visit_trend", tuple(n for _d, n in visit_trend), groups, "groups"),
+        TableCounts(
+            "services",
+            tuple(by_service.get(sid, 0) for sid, _name in services),
+            referrals["total"],
+            "referrals",
+        ),
+        TableCounts(
+            "statuses",
+            tuple(referrals[f"status_{s.value}"] for s in statuses),
+            referrals["total"],
+            "referrals",
+            cell_keys=((statuses.index(ReferralStatus.CLOSED), "closed"),),
+        ),
+        TableCounts("outcomes", outcome_counts, sum(outcome_counts), "closed"),
+        TableCounts(
+            "referral_trend",
+            tuple(n for _d, n in referral_trend),
+            referrals["total"],
+            "referrals",
+        ),
+        TableCounts("interest", interest_counts, sum(interest_counts), "interest"),
+    ]
+    protected = protect_tables(counts, threshold)
+    cells = {key: value for key, value in protected.tables.items()}
+
+    def table(key, title, label_header, value_header, labels, note=None) -> Table:
+        row_cells, total = cells[key]
+        rows = [Row(label, cell) for label, cell in zip(labels, row_cells, strict=True)]
+        return Table(key, title, label_header, value_header, rows, total, note)
+
+    period_header = _("Vecka") if bucket is Bucket.WEEK else _("Månad")
+    tables = [
+        table(
+            "new_returning",
+            _("Besöksgrupper, nya och återkommande"),
+            _("Grupp"),
+            _("Antal grupper"),
+            [_("Nya"), _("Återkommande")],
+        ),
+        table(
+            "adults",
+            _("Vuxna efter kön"),
+            _("Kön"),
+            _("Antal vuxna"),
+            [_("Kvinnor"), _("Män"), _("Andra vuxna")],
+        ),
+        table(
+            "children",
+            _("Barn efter ålder"),
+            _("Ålder"),
+            _("Antal barn"),
+            [_("0–1 år"), _("1–3 år"), _("3–6 år")],
+        ),
+        table(
+            "languages",
+            _("Språk i besöksgrupperna"),
+            _("Språk"),
+            _("Antal grupper"),
+            [language_name(code, locale) for code, _n in languages],
+            _("En grupp kan tala flera språk."),
+        ),
+        table(
+            "topics",
+            _("Ämnen som togs upp"),
+            _("Ämne"),
+            _("Antal grupper"),
+            [t.label for t in Topic],
+            _("En grupp kan ta upp flera ämnen."),
+        ),
+        table(
+            "visit_trend",
+            _("Besöksgrupper över tid"),
+            period_header,
+            _("Antal grupper"),
+            [bucket_label(d, bucket) for d, _n in visit_trend],
+        ),
+        table(
+            "services",
+            _("Hänvisningar per tjänst"),
+            _("Tjänst"),
+            _("Antal hänvisningar"),
+            [name for _sid, name in services],
+        ),
+        table(
+            "statuses",
+            _("Hänvisningar per status"),
+            _("Status"),
+            _("Antal hänvisningar"),
+            [str(LABELS[s]) for s in statuses],
+        ),
+        table(
+            "outcomes",
+            _("Utfall av avslutade hänvisningar"),
+            _("Utfall"),
+            _("Antal hänvisningar"),
+            [str(LABELS[o]) for o in outcomes],
+        ),
+        table(
+            "referral_trend",
+            _("Hänvisningar över tid"),
+            period_header,
+            _("Antal hänvisningar"),
+            [bucket_label(d, bucket) for d, _n in referral_trend],
+        ),
+        table(
+            "interest",
+            _("Intresse utan samtycke per tjänst"),
+            _("Tjänst"),
+            _("Antal tillfällen"),
+            [name for _sid, name in services],
+            _("Besökare som ville veta mer men inte lämnade samtycke."),
+        ),
+    ]
+
+    started = cells["outcomes"][0][outcomes.index(Outcome.STARTED)]
+    closed = cells["statuses"][0][statuses.index(ReferralStatus.CLOSED)]
+    share = Measure(protect_share(started, closed), "percent", closed.value > 0)
+    first_n = referrals["with_first_contact"]
+    outcome_n = referrals["with_closed_at"]
+    first_contact = Measure(
+        queries.median_days_to_first_contact(f, first_n) if first_n >= threshold else None,
+        "days",
+        first_n > 0,
+    )
+    to_outcome = Measure(
+        queries.median_days_to_outcome(f, outcome_n) if outcome_n >= threshold else None,
+        "days",
+        outcome_n > 0,
+    )
+    figures = [
+        (_("Besöksgrupper"), protected.figure("groups", groups)),
+        (_("Vuxna"), protected.figure("adults", adults)),
+        (_("Barn"), protected.figure("children", children)),
+        (_("Hänvisningar"), protected.figure("referrals", referrals["total"])),
+        (_("Andel som började (av avslutade)"), share),
+        (_("Mediandagar till första kontakt"), first_contact),
+        (_("Mediandagar till utfall"), to_outcome),
+        (_("Intresse utan samtycke"), protected.figure("interest", sum(interest_counts))),
+    ]
+    return Report(f, bucket, threshold, figures, tables)

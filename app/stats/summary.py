@@ -1,0 +1,145 @@
+"""(area: stats) The daily visit summaries: VisitDaySummary (one row per site and day) and
+VisitDayLanguage (one per site, day and language). The dashboard reads these, a few thousand
+rows a year, instead of scanning a million visits.
+
+They are kept exact in the transaction of every visit write: the visit views call
+`apply(visit, 1)` after a create, `apply(visit, -1)` before a delete, and around an edit
+`before = contribution(visit)` … `apply_edit(before, visit)` (the old figures out, the new in,
+even when the day moved). Each call is one UPSERT per table
+(`INSERT … ON CONFLICT … DO UPDATE SET col = col + excluded.col`, SQLite ≥ 3.24 and PostgreSQL),
+so concurrent writers add up instead of overwriting each other; on SQLite a write request runs
+under BEGIN IMMEDIATE already. A day whose visits are all deleted keeps a row of zeros, which
+counts as nothing.
+
+`rebuild()` recomputes both tables from the visits with one INSERT … SELECT … GROUP BY each, for
+bulk imports (bench/generate.py), demo seeding and repairs (`flask stats-rebuild`).
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..choices import Topic
+from ..extensions import db
+from ..models import Visit, VisitDayLanguage, VisitDaySummary, VisitLanguage
+
+COUNT_COLUMNS = ("women", "men", "other_adults", "children_0_1", "children_1_3", "children_3_6")
+TOPIC_COLUMNS = tuple(f"topic_{topic.code}" for topic in Topic)
+SUMMED = ("groups", *COUNT_COLUMNS, "new_groups", *TOPIC_COLUMNS)
+
+_UPSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def _upsert(model, rows: list[dict], keys: tuple[str, ...], summed: tuple[str, ...]):
+    """Add `rows` to the table: a new key is inserted, an existing one has its counts added."""
+    statement = _UPSERT[db.session.get_bind().dialect.name](model).values(rows)
+    table = model.__table__
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in summed},
+    )
+    db.session.execute(statement)
+
+
+DAY_KEY = ("site_id", "visit_date")
+LANGUAGE_KEY = ("site_id", "visit_date", "code")
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one visit adds to the summaries: its day's row and a row per language."""
+
+    day: dict
+    languages: tuple[dict, ...]
+
+
+def contribution(visit: Visit, sign: int = 1) -> Contribution:
+    """The visit as it stands in the session now, as summary rows (negated when `sign` is -1)."""
+    day = {"site_id": visit.site_id, "visit_date": visit.visit_date, "groups": sign}
+    for name in COUNT_COLUMNS:
+        day[name] = sign * (getattr(visit, name) or 0)
+    day["new_groups"] = sign if visit.is_new else 0
+    mask = visit.topics or 0
+    for topic, name in zip(Topic, TOPIC_COLUMNS, strict=True):
+        day[name] = sign if mask & topic.value else 0
+    languages = tuple(
+        {"site_id": visit.site_id, "visit_date": visit.visit_date, "code": code, "groups": sign}
+        for code in sorted({row.code for row in visit.languages})
+    )
+    return Contribution(day, languages)
+
+
+def _merged(rows, keys: tuple[str, ...], summed: tuple[str, ...]) -> list[dict]:
+    """Rows with the same key added up (one UPSERT may touch a row only once), in key order
+    so concurrent writers on PostgreSQL lock rows in the same order."""
+    by_key: dict[tuple, dict] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if key in by_key:
+            for name in summed:
+                by_key[key][name] += row[name]
+        else:
+            by_key[key] = dict(row)
+    return [by_key[key] for key in sorted(by_key)]
+
+
+def _write(*parts: Contribution) -> None:
+    days = _merged([p.day for p in parts], DAY_KEY, SUMMED)
+    languages = _merged([r for p in parts for r in p.languages], LANGUAGE_KEY, ("groups",))
+    _upsert(VisitDaySummary, days, DAY_KEY, SUMMED)
+    if languages:
+        _upsert(VisitDayLanguage, languages, LANGUAGE_KEY, ("groups",))
+
+
+def apply(visit: Visit, sign: int) -> None:
+    """Add (`sign` = 1, after a create) or take away (-1, before a delete) one visit to or from
+    the daily summaries, in the transaction of the visit write: two statements."""
+    if sign not in (1, -1):
+        raise ValueError("sign must be 1 or -1")
+    _write(contribution(visit, sign))
+
+
+def apply_edit(before: Contribution, visit: Visit) -> None:
+    """After an edit: take away what the visit was (`contribution(visit)` taken before the
+    change) and add what it is now, in the same two statements."""
+    negated = Contribution(
+        {k: (-v if k in SUMMED else v) for k, v in before.day.items()},
+        tuple({**row, "groups": -row["groups"]} for row in before.languages),
+    )
+    _write(negated, contribution(visit, 1))
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def rebuild(executor) -> None:
+    """Recompute both summary tables from the visits: a delete and one INSERT … SELECT …
+    GROUP BY per table. `executor` is a Session or a Connection; the caller commits."""
+    executor.execute(delete(VisitDayLanguage))
+    executor.execute(delete(VisitDaySummary))
+    sums = [func.count().label("groups")]
+    sums += [func.coalesce(func.sum(getattr(Visit, n)), 0).label(n) for n in COUNT_COLUMNS]
+    sums.append(_count_if(Visit.is_new.is_(True)).label("new_groups"))
+    sums += [
+        _count_if(Visit.topics.op("&")(topic.value) != 0).label(name)
+        for topic, name in zip(Topic, TOPIC_COLUMNS, strict=True)
+    ]
+    per_day = select(Visit.site_id, Visit.visit_date, *sums).group_by(
+        Visit.site_id, Visit.visit_date
+    )
+    executor.execute(
+        insert(VisitDaySummary).from_select(["site_id", "visit_date", *SUMMED], per_day)
+    )
+    per_language = select(
+        VisitLanguage.site_id,
+        VisitLanguage.visit_date,
+        VisitLanguage.code,
+        func.count().label("groups"),
+    ).group_by(VisitLanguage.site_id, VisitLanguage.visit_date, VisitLanguage.code)
+    executor.execute(
+        insert(VisitDayLanguage).from_select(
+            ["site_id", "visit_date", "code", "groups"], per_language
+        )
+    )

@@ -1,0 +1,62 @@
+"""What every template can use: locale and direction, versioned static URLs, navigation."""
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+from flask import Flask, current_app, url_for
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .choices import Role
+from .i18n import LOCALES, text_direction
+from .web import new_form_key
+
+# (endpoint, label, roles allowed).
+NAVIGATION = (
+    ("visits.today", _l("Idag"), (Role.STAFF, Role.COORDINATOR, Role.ADMIN)),
+    ("referrals.mine", _l("Mina hänvisningar"), (Role.STAFF, Role.COORDINATOR, Role.ADMIN)),
+    ("queue.index", _l("Köer"), (Role.COORDINATOR, Role.ADMIN)),
+    ("stats.dashboard", _l("Statistik"), (Role.COORDINATOR, Role.ADMIN)),
+    ("admin.index", _l("Administration"), (Role.ADMIN,)),
+)
+
+
+@cache
+def _file_hash(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    """A static URL that changes when the file does, so it can be cached for a year."""
+    path = Path(current_app.static_folder) / filename
+    version = _file_hash(str(path)) if path.is_file() else "0"
+    return url_for("static", filename=filename, v=version)
+
+
+def navigation() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    return [
+        (endpoint, label)
+        for endpoint, label, allowed in NAVIGATION
+        if current_user.role in allowed and endpoint in current_app.view_functions
+    ]
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def globals_for_templates():
+        locale = str(get_locale() or "sv")
+        return {
+            "locale": locale,
+            "text_dir": text_direction(locale),
+            "locales": LOCALES,
+            "static_url": static_url,
+            "navigation": navigation,
+            "new_form_key": new_form_key,
+        }
+
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
+    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)

@@ -1,0 +1,155 @@
+"""(area: visits) The record form and its rules: counts 0–50, somebody in the group, codes
+from the closed lists only, a date within the last week and never in the future."""
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, Field, HiddenField, IntegerField
+from wtforms.validators import NumberRange, StopValidation, ValidationError
+
+from . import languages
+from .choices import PartOfDay, Topic
+from .models import Visit
+from .workdays import STOCKHOLM, local_today
+
+MAX_COUNT = 50
+LATE_ENTRY_DAYS = 7
+COUNT_FIELDS = ("women", "men", "other_adults", "children_0_1", "children_1_3", "children_3_6")
+ADULT_FIELDS = COUNT_FIELDS[:3]
+CHILD_FIELDS = COUNT_FIELDS[3:]
+
+
+def default_part_of_day() -> str:
+    """Morning until noon in Sweden, whatever the server's clock zone."""
+    hour = datetime.now(STOCKHOLM).hour
+    return PartOfDay.MORNING.value if hour < 12 else PartOfDay.AFTERNOON.value
+
+
+class CountField(IntegerField):
+    """A stepper: blank counts as none, anything but a whole number is refused."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = valuelist[0].strip()
+        try:
+            self.data = int(raw) if raw else 0
+        except ValueError:
+            self.data = None  # NumberRange then says what is wanted
+
+
+def count_field(label):
+    message = _l("Ange ett antal från 0 till %(max)s.", max=MAX_COUNT)
+    return CountField(label, default=0, validators=[NumberRange(0, MAX_COUNT, message)])
+
+
+class CodesField(Field):
+    """Chips: several codes from a closed list. A code outside it means a tampered form."""
+
+    def __init__(self, label, allowed, message, **kwargs):
+        super().__init__(label, default=list, **kwargs)
+        self.allowed = allowed
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        self.data = sorted(set(valuelist))
+
+    def pre_validate(self, form):
+        if any(code not in self.allowed() for code in self.data or ()):
+            raise StopValidation(str(self.message))
+
+
+class ChoiceField(Field):
+    """Radio chips: one value from a closed list of (value, label) given by `options`."""
+
+    def __init__(self, label, options, **kwargs):
+        super().__init__(label, **kwargs)
+        self.options = options
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = valuelist[0]
+
+    def pre_validate(self, form):
+        if self.data not in {value for value, _label in self.options()}:
+            raise StopValidation(_("Välj ett av alternativen."))
+
+
+class DayField(DateField):
+    def process_formdata(self, valuelist):
+        raw = valuelist[0].strip() if valuelist else ""
+        try:
+            self.data = datetime.strptime(raw, "%Y-%m-%d").date()
+        except ValueError:
+            self.data = None
+
+
+def topic_codes() -> frozenset[str]:
+    return frozenset(t.code for t in Topic)
+
+
+class VisitForm(FlaskForm):
+    women = count_field(_l("Kvinnor"))
+    men = count_field(_l("Män"))
+    other_adults = count_field(_l("Annat kön"))
+    children_0_1 = count_field(_l("0–1 år"))
+    children_1_3 = count_field(_l("1–3 år"))
+    children_3_6 = count_field(_l("3–6 år"))
+    languages = CodesField(_l("Språk"), languages.known_codes, _l("Välj språk i listan."))
+    is_new = ChoiceField(
+        _l("Har gruppen varit här förut?"),
+        options=lambda: [("new", _("Ny besökare")), ("returning", _("Har varit här förut"))],
+        default="new",
+    )
+    topics = CodesField(_l("Ämnen som togs upp"), topic_codes, _l("Välj ämnen i listan."))
+    part_of_day = ChoiceField(
+        _l("Del av dagen"), options=PartOfDay.choices, default=default_part_of_day
+    )
+    visit_date = DayField(_l("Datum"), default=local_today)
+
+    def validate_visit_date(self, field):
+        today = local_today()
+        if field.data is None:
+            raise ValidationError(_("Välj ett datum."))
+        if field.data > today:
+            raise ValidationError(_("Datumet kan inte vara i framtiden."))
+        if field.data < today - timedelta(days=LATE_ENTRY_DAYS):
+            raise ValidationError(_("Välj en dag inom den senaste veckan."))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        counts = [getattr(self, name).data for name in COUNT_FIELDS]
+        if all(c is not None for c in counts) and sum(counts) == 0:
+            self.form_errors.append(_("Lägg till minst en vuxen eller ett barn."))
+            return False
+        return valid
+
+    def topic_mask(self) -> int:
+        return sum(Topic.by_code(code).value for code in self.topics.data)
+
+    def date_bounds(self) -> tuple[str, str]:
+        today = local_today()
+        return (today - timedelta(days=LATE_ENTRY_DAYS)).isoformat(), today.isoformat()
+
+
+class NewVisitForm(VisitForm):
+    form_key = HiddenField()
+
+
+class EditVisitForm(VisitForm):
+    pass
+
+
+def form_data(visit: Visit) -> dict:
+    """A stored visit as the form's initial data."""
+    data = {name: getattr(visit, name) for name in COUNT_FIELDS}
+    data.update(
+        languages=[row.code for row in visit.languages],
+        is_new="new" if visit.is_new else "returning",
+        topics=[t.code for t in Topic if visit.topics & t.value],
+        part_of_day=visit.part_of_day,
+        visit_date=visit.visit_date,
+    )
+    return data

@@ -1,0 +1,303 @@
+"""(area: visits) Anonymous visit recording: the Today screen per site, the record form,
+edit and undo of one's own entries on the same day, and the week view.
+
+A visit holds counts and codes only (see models.Visit); there is no free-text field anywhere,
+so nothing typed here can name a person. Counting happens in SQL on the site/date indexes.
+"""
+
+import random
+from datetime import date, timedelta
+from functools import cached_property
+
+from babel.lists import format_list
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from . import audit, languages
+from .access import signed_in
+from .choices import PartOfDay, Topic
+from .extensions import db
+from .models import Organisation, Site, User, Visit, VisitLanguage, site_memberships
+from .scope import site_for_user, sites_query
+from .stats import summary
+from .visit_forms import COUNT_FIELDS, EditVisitForm, NewVisitForm, form_data
+from .visit_queries import (
+    day_totals,
+    local_day_start_utc,
+    own_visit_of_today,
+    remembered_site,
+    top_language_codes,
+    week_rows,
+)
+from .web import claim_form_key, commit_once, paginate, redirect_or_partial, render, replayed_target
+from .workdays import is_working_day, local_today
+
+bp = Blueprint("visits", __name__)
+
+LIST_PAGE_SIZE = 50
+EARLIEST_WEEK = date(2000, 1, 3)
+
+
+def remember_site(user: User, site: Site) -> None:
+    if user.last_site_id != site.id:
+        user.last_site_id = site.id
+        db.session.commit()
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+
+def apply_form(visit: Visit, form) -> None:
+    """Copy a validated form onto a visit; language rows keep site and date in step."""
+    for name in COUNT_FIELDS:
+        setattr(visit, name, getattr(form, name).data)
+    visit.visit_date = form.visit_date.data
+    visit.part_of_day = form.part_of_day.data
+    visit.is_new = form.is_new.data == "new"
+    visit.topics = form.topic_mask()
+    wanted = set(form.languages.data)
+    for row in list(visit.languages):
+        if row.code in wanted:
+            row.visit_date = visit.visit_date
+        else:
+            visit.languages.remove(row)
+    have = {row.code for row in visit.languages}
+    for code in sorted(wanted - have):
+        visit.languages.append(
+            VisitLanguage(code=code, site_id=visit.site_id, visit_date=visit.visit_date)
+        )
+
+
+def saved_message(day: date) -> str:
+    if day == local_today():
+        return _("Besöket är sparat.")
+    return _("Besöket är sparat för %(day)s.", day=format_date(day, "d MMMM"))
+
+
+# -- views -----------------------------------------------------------------------------------
+
+
+class TodayView:
+    """What the Today screen shows; each part is queried only when a template reads it, so a
+    plain POST that redirects runs none of these queries."""
+
+    def __init__(self, site: Site, user: User, form=None, page: int = 1):
+        self.site = site
+        self.user = user
+        self.day = local_today()
+        self.form = form or NewVisitForm(formdata=None)
+        self.page_number = page
+        self.editable_since = local_day_start_utc(self.day)
+
+    @cached_property
+    def totals(self):
+        return day_totals(self.site.id, self.day)
+
+    @cached_property
+    def visits(self):
+        query = (
+            select(Visit)
+            .where(Visit.site_id == self.site.id, Visit.visit_date == self.day)
+            .options(selectinload(Visit.languages))
+            .order_by(Visit.created_at.desc(), Visit.id.desc())
+        )
+        return paginate(query, self.page_number, LIST_PAGE_SIZE)
+
+    @cached_property
+    def ui_locale(self) -> str:
+        return str(get_locale() or "sv")
+
+    @cached_property
+    def top_languages(self) -> list[languages.LanguageName]:
+        names = languages.names(self.ui_locale)
+        return [names[c] for c in top_language_codes(self.site.id, self.day) if c in names]
+
+    @cached_property
+    def more_languages(self) -> list[languages.LanguageName]:
+        return languages.sorted_names(self.ui_locale, exclude={n.code for n in self.top_languages})
+
+    @cached_property
+    def sites(self) -> list[Site]:
+        return list(db.session.scalars(sites_query(self.user)))
+
+    def can_change(self, visit: Visit) -> bool:
+        return visit.recorded_by_id == self.user.id and visit.created_at >= self.editable_since
+
+    def _list(self, items: list[str]) -> str:
+        """Items joined the reader's way: "a, b och c", Arabic with its own comma and "و"."""
+        return format_list(items, locale=self.ui_locale) if items else ""
+
+    def language_names(self, rows: list[VisitLanguage]) -> str:
+        return self._list([languages.name(row.code, self.ui_locale) for row in rows])
+
+    topic_choices = tuple(Topic)
+
+    def topic_labels(self, mask: int) -> str:
+        return self._list([t.label for t in Topic if mask & t.value])
+
+    @staticmethod
+    def part_of_day_label(value: str) -> str:
+        return PartOfDay(value).label if value in set(PartOfDay) else value
+
+
+def after_change(site: Site, reset_form: bool = True):
+    """htmx gets the list with totals (and a fresh form) swapped in place; a plain form the
+    Today page again (POST, 303, GET)."""
+    view = TodayView(site, current_user)
+    return redirect_or_partial(
+        "visits.site_today",
+        partial="visits/_saved.html",
+        context={"view": view, "reset_form": reset_form},
+        site_id=site.id,
+    )
+
+
+@bp.get("/today")
+@signed_in
+def today():
+    site = remembered_site(current_user)
+    if site is None:
+        return render_template("visits/no_site.html")
+    return redirect(url_for("visits.site_today", site_id=site.id))
+
+
+@bp.get("/sites/<int:site_id>/today")
+@signed_in
+def site_today(site_id: int):
+    site = site_for_user(current_user, site_id)
+    remember_site(current_user, site)
+    view = TodayView(site, current_user, page=request.args.get("page", 1, type=int))
+    return render("visits/today.html", partial="visits/_today_list.html", view=view)
+
+
+@bp.post("/sites/<int:site_id>/visits")
+@signed_in
+def create(site_id: int):
+    site = site_for_user(current_user, site_id)
+    form = NewVisitForm()
+    key = form.form_key.data
+    if not key or len(key) > 64:
+        abort(400)  # the page always sends one: a missing key is a tampered form
+    if replayed_target(key):
+        return after_change(site)
+    if not form.validate_on_submit():
+        view = TodayView(site, current_user, form=form)
+        headers = {"HX-Retarget": "#record-form", "HX-Reswap": "outerHTML"}
+        return (
+            render("visits/today.html", partial="visits/_record_form.html", view=view),
+            422,
+            headers,
+        )
+    visit = Visit(site_id=site.id, recorded_by_id=current_user.id)
+    apply_form(visit, form)
+    db.session.add(visit)
+    summary.apply(visit, 1)
+    claim_form_key(key, current_user.id, url_for("visits.site_today", site_id=site.id))
+    if commit_once(key) is None:
+        flash(saved_message(form.visit_date.data))
+    return after_change(site)
+
+
+@bp.route("/sites/<int:site_id>/visits/<int:visit_id>/edit", methods=["GET", "POST"])
+@signed_in
+def edit(site_id: int, visit_id: int):
+    site = site_for_user(current_user, site_id)
+    visit = own_visit_of_today(site, visit_id, current_user)
+    form = EditVisitForm(data=None if request.method == "POST" else form_data(visit))
+    if form.validate_on_submit():
+        before = summary.contribution(visit)  # the daily summaries: old figures out, new in
+        apply_form(visit, form)
+        summary.apply_edit(before, visit)
+        audit.record("visit.update", "visit", visit.id, site_id=site.id)
+        db.session.commit()
+        flash(_("Ändringen är sparad."))
+        return redirect(url_for("visits.site_today", site_id=site.id), code=303)
+    view = TodayView(site, current_user, form=form)
+    return render("visits/edit.html", view=view, visit=visit), 422 if form.is_submitted() else 200
+
+
+@bp.post("/sites/<int:site_id>/visits/<int:visit_id>/delete")
+@signed_in
+def delete(site_id: int, visit_id: int):
+    site = site_for_user(current_user, site_id)
+    visit = own_visit_of_today(site, visit_id, current_user)
+    audit.record("visit.delete", "visit", visit.id, site_id=site.id)
+    summary.apply(visit, -1)
+    db.session.delete(visit)
+    db.session.commit()
+    flash(_("Besöket är borttaget."))
+    return after_change(site, reset_form=False)
+
+
+@bp.get("/sites/<int:site_id>/week")
+@signed_in
+def week(site_id: int):
+    site = site_for_user(current_user, site_id)
+    today_ = local_today()
+    day = request.args.get("week", type=date.fromisoformat) or today_
+    if not EARLIEST_WEEK <= day <= today_:  # nothing recorded there; also keeps date maths in range
+        day = today_
+    monday = day - timedelta(days=day.weekday())
+    rows, totals = week_rows(site.id, monday)
+    view = TodayView(site, current_user)
+    return render_template(
+        "visits/week.html",
+        view=view,
+        rows=rows,
+        totals=totals,
+        monday=monday,
+        week_number=monday.isocalendar().week,
+        previous=monday - timedelta(days=7),
+        next=monday + timedelta(days=7) if monday + timedelta(days=7) <= today_ else None,
+    )
+
+
+# -- demo data -------------------------------------------------------------------------------
+
+_DEMO_LANGUAGES = ("ar", "ar", "ar", "so", "so", "ti", "prs", "fa", "uk", "ckb", "en", "sv")
+
+
+def seed_demo_visits(org: Organisation, weeks: int = 4) -> None:
+    """A few weeks of plausible visits at every site of `org` (working days only)."""
+    today = local_today()
+    for site in org.sites:
+        rng = random.Random(f"{org.slug}-{site.name}")  # noqa: S311 (demo data, not secrets)
+        recorder = db.session.scalar(
+            select(User.id)
+            .join(site_memberships, site_memberships.c.user_id == User.id)
+            .where(site_memberships.c.site_id == site.id)
+            .order_by(User.id)
+            .limit(1)
+        )
+        for back in range(weeks * 7, -1, -1):
+            day = today - timedelta(days=back)
+            if is_working_day(day):
+                for _n in range(rng.randint(5, 14)):
+                    db.session.add(_demo_visit(rng, site, day, recorder))
+    # Inserted past the write path: recompute the statistics' daily summaries.
+    summary.rebuild(db.session)
+
+
+def _demo_visit(rng: random.Random, site: Site, day: date, recorder: int | None) -> Visit:
+    visit = Visit(
+        site_id=site.id,
+        visit_date=day,
+        part_of_day=rng.choice(list(PartOfDay)).value,
+        women=rng.choice((1, 1, 1, 1, 2)),
+        men=rng.choice((0, 0, 0, 1)),
+        other_adults=0,
+        children_0_1=rng.choice((0, 0, 1)),
+        children_1_3=rng.choice((0, 1, 1, 2)),
+        children_3_6=rng.choice((0, 0, 1)),
+        is_new=rng.random() < 0.25,
+        topics=sum(t.value for t in Topic if rng.random() < 0.12),
+        recorded_by_id=recorder,
+        created_at=local_day_start_utc(day) + timedelta(hours=rng.randint(8, 15)),
+    )
+    for code in sorted(set(rng.sample(_DEMO_LANGUAGES, rng.choice((1, 1, 1, 2))))):
+        visit.languages.append(VisitLanguage(code=code, site_id=site.id, visit_date=day))
+    return visit

@@ -1,0 +1,91 @@
+"""Small helpers every blueprint shares: one render path for full pages and htmx fragments,
+one-time form keys, and pagination."""
+
+import secrets
+from dataclasses import dataclass
+from math import ceil
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+from .models import IdempotencyKey
+
+PAGE_SIZE = 25
+
+
+def is_htmx() -> bool:
+    """A fragment request from htmx; boosted navigations still want the whole page."""
+    return (
+        request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    )
+
+
+def render(template: str, partial: str | None = None, **context) -> str:
+    """The full page, or `partial` alone when htmx asked for a fragment."""
+    if partial and is_htmx():
+        return render_template(partial, **context)
+    return render_template(template, **context)
+
+
+def redirect_or_partial(endpoint: str, partial: str | None = None, context=None, **values):
+    """After a successful POST: htmx gets the fragment, a plain form gets a redirect (PRG)."""
+    if partial and is_htmx():
+        return render_template(partial, **(context or {}))
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def replayed_target(key: str | None) -> str | None:
+    """The URL stored for a form key that was already used, else None."""
+    if not key:
+        return None
+    return db.session.scalar(select(IdempotencyKey.target).where(IdempotencyKey.key == key))
+
+
+def claim_form_key(key: str, user_id: int | None, target: str) -> None:
+    """Store a form's key in the current transaction; a concurrent duplicate fails at commit."""
+    db.session.add(IdempotencyKey(key=key, user_id=user_id, target=target))
+
+
+def commit_once(key: str | None) -> str | None:
+    """Commit; if another request already committed the same form key, roll back and return
+    the URL that request stored, so the retry shows the same result and stores nothing."""
+    try:
+        db.session.commit()
+        return None
+    except IntegrityError:
+        db.session.rollback()
+        target = replayed_target(key)
+        if target is None:
+            raise
+        return target
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(query: Select, page: int, per_page: int = PAGE_SIZE) -> Page:
+    """One COUNT and one page of rows, both in SQL."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(1, ceil(total / per_page))
+    page = min(max(1, page), pages)
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, page=page, pages=pages, total=total)

@@ -1,0 +1,241 @@
+"""THE list of timed endpoints, in one place, and the ids from the data set they are built from.
+
+Each entry is (name, method, who is signed in, URL builder, form builder, expected statuses,
+share in the HTTP mix). An entry whose URL does not resolve in the app (its area is not merged
+yet) or whose `requires` view is missing is left out of a run and listed as skipped, so adding
+an endpoint is one line here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from app.choices import ReferralStatus, Role
+from app.extensions import db
+from app.models import Referral, Service, User, service_coordinators, site_memberships
+
+from . import PASSWORD
+
+
+@dataclass
+class Who:
+    """One signed-in user (or an anonymous visitor) with the ids their URLs point at."""
+
+    email: str | None = None
+    site_id: int = 0
+    service_id: int = 0
+    referral_ids: list[int] = field(default_factory=list)
+    service_slugs: list[str] = field(default_factory=list)
+    year: int = date.today().year
+
+
+@dataclass
+class Fixture:
+    """Users of each role with real ids from the generated data. Each concurrent client signs
+    in as a different user: a sign-in rotates the user's session token, which ends any other
+    session of the same user."""
+
+    users: dict[str, list[Who]] = field(default_factory=dict)
+    anonymous: Who = field(default_factory=Who)
+    password: str = PASSWORD
+
+    def who(self, role: str | None, index: int = 0) -> Who:
+        if not role:
+            return self.anonymous
+        people = self.users[role]
+        return people[index % len(people)]
+
+    @classmethod
+    def load(cls, app: Flask) -> Fixture:
+        fx = cls()
+        with app.app_context():
+            s = db.session
+            slugs = list(s.scalars(select(Service.slug).order_by(Service.sort_order)))
+            fx.anonymous = Who(service_slugs=slugs)
+            for role in Role:
+                fx.users[role] = [
+                    _who(user_id, email, slugs)
+                    for user_id, email in s.execute(
+                        select(User.id, User.email).where(User.role == role).order_by(User.id)
+                    )
+                ]
+            db.session.remove()
+        return fx
+
+
+def _who(user_id: int, email: str, slugs: list[str]) -> Who:
+    s = db.session
+    site_id = s.scalar(
+        select(site_memberships.c.site_id)
+        .where(site_memberships.c.user_id == user_id)
+        .order_by(site_memberships.c.site_id)
+    )
+    service_id = s.scalar(
+        select(service_coordinators.c.service_id)
+        .where(service_coordinators.c.user_id == user_id)
+        .order_by(service_coordinators.c.service_id)
+    )
+    # Open referrals this user may open: at one of their sites, in their service.
+    referral_ids = (
+        list(
+            s.scalars(
+                select(Referral.id)
+                .join(site_memberships, site_memberships.c.site_id == Referral.site_id)
+                .where(
+                    site_memberships.c.user_id == user_id,
+                    Referral.service_id == service_id,
+                    Referral.status != ReferralStatus.CLOSED,
+                )
+                .order_by(Referral.id.desc())
+                .limit(200)
+            )
+        )
+        if service_id
+        else []
+    )
+    return Who(email, site_id or 0, service_id or 0, referral_ids, slugs)
+
+
+Builder = Callable[[Who, int], str]
+FormBuilder = Callable[[Who, int], dict]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    role: str | None  # None: an anonymous visitor
+    url: Builder
+    data: FormBuilder | None = None
+    expect: tuple[int, ...] = (200,)
+    weight: int = 1  # share of the HTTP mix
+    requires: str | None = None  # a view that must exist (for URLs another rule could match)
+    measures_weight: bool = False  # its compressed size is `page_weight_gz_bytes`
+
+
+def visit_form(fx: Who, n: int) -> dict:
+    return {
+        "form_key": secrets.token_urlsafe(24),
+        "part_of_day": "morning" if n % 3 else "afternoon",
+        "women": 1,
+        "men": 0,
+        "other_adults": 0,
+        "children_0_1": 0,
+        "children_1_3": 1,
+        "children_3_6": 0,
+        "languages": ["ar"] if n % 2 else ["so", "sv"],
+        "topics": ["sfi"] if n % 4 else [],
+        "is_new": "y" if n % 5 == 0 else "",
+    }
+
+
+def _referral(fx: Who, n: int) -> int:
+    return fx.referral_ids[n % len(fx.referral_ids)] if fx.referral_ids else 0
+
+
+ENDPOINTS: list[Endpoint] = [
+    # The areas' pages named in issue 10 (they join a run as soon as their views are merged).
+    Endpoint(
+        "visit_create",
+        "POST",
+        Role.STAFF,
+        lambda fx, n: f"/sites/{fx.site_id}/today",
+        visit_form,
+        expect=(303,),
+        weight=3,
+        requires="visits.today",
+    ),
+    Endpoint(
+        "today",
+        "GET",
+        Role.STAFF,
+        lambda fx, n: f"/sites/{fx.site_id}/today",
+        weight=4,
+        requires="visits.today",
+    ),
+    Endpoint(
+        "queue",
+        "GET",
+        Role.COORDINATOR,
+        lambda fx, n: f"/queue/services/{fx.service_id}?status=new",
+        weight=3,
+        requires="queue.index",
+    ),
+    Endpoint(
+        "referral_detail",
+        "GET",
+        Role.COORDINATOR,
+        lambda fx, n: f"/queue/referrals/{_referral(fx, n)}",
+        weight=2,
+        requires="queue.index",
+    ),
+    Endpoint(
+        "dashboard_year",
+        "GET",
+        Role.ADMIN,
+        lambda fx, n: f"/stats/?period=year&year={fx.year}",
+        requires="stats.dashboard",
+    ),
+    Endpoint(
+        "export_csv_year",
+        "GET",
+        Role.ADMIN,
+        lambda fx, n: f"/stats/export.csv?period=year&year={fx.year}",
+        requires="stats.dashboard",
+    ),
+    Endpoint(
+        "public_service_page",
+        "GET",
+        None,
+        lambda fx, n: (
+            f"/{('sv', 'ar', 'so', 'en')[n % 4]}/{fx.service_slugs[n % len(fx.service_slugs)]}"
+        ),
+        weight=4,
+        measures_weight=True,
+    ),
+    # Foundation pages: always present, so the harness is proven end to end on any tree.
+    Endpoint("login_page", "GET", None, lambda fx, n: "/login", weight=2),
+    Endpoint("home_redirect", "GET", Role.ADMIN, lambda fx, n: "/", expect=(302,)),
+    Endpoint("admin_index", "GET", Role.ADMIN, lambda fx, n: "/admin/"),
+    Endpoint(
+        "locale_switch",
+        "POST",
+        Role.STAFF,
+        lambda fx, n: "/locale",
+        lambda fx, n: {"locale": ("sv", "en")[n % 2], "next": "/login"},
+        expect=(303,),
+    ),
+]
+
+
+def landing(app: Flask, fx: Fixture, role: str) -> str:
+    """A page of `role` with a form on it (every full page has the language switcher's), to
+    read the CSRF token from after signing in: the role's first page in the table, or, while
+    its area is not in this tree, the error page a GET of the POST-only switcher answers."""
+    pages = [e for e in available(app, fx)[0] if e.role == role and e.method == "GET"]
+    pages = [e for e in pages if 200 in e.expect]
+    return pages[0].url(fx.who(role), 0) if pages else "/locale"
+
+
+def available(app: Flask, fx: Fixture, endpoints=None) -> tuple[list[Endpoint], list[str]]:
+    """The endpoints this app serves (URL resolves, required view exists), and the skipped names."""
+    adapter = app.url_map.bind("localhost")
+    found, skipped = [], []
+    for endpoint in endpoints or ENDPOINTS:
+        path = endpoint.url(fx.who(endpoint.role), 0).split("?", 1)[0]
+        try:
+            rule_endpoint, _args = adapter.match(path, method=endpoint.method)
+            ok = rule_endpoint != "static" and (
+                endpoint.requires is None or endpoint.requires in app.view_functions
+            )
+        except HTTPException:
+            ok = False
+        (found if ok else skipped).append(endpoint if ok else endpoint.name)
+    return found, skipped

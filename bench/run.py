@@ -1,0 +1,233 @@
+"""The benchmark: `python -m bench.run [--quick]` (what `make bench [QUICK=1]` calls).
+
+1. Generates the data set, or reuses the one in bench/data/ generated with the same plan today.
+2. Times every endpoint of bench.endpoints in-process (Flask test client, real views, templates
+   and database): 200+ requests each after a warm-up, p50/p95, and the SQL statements each
+   request runs (a `before_cursor_execute` listener), reported as the most any request ran.
+3. Serves the app with gunicorn on 127.0.0.1 and drives it for 20 s with a bounded client
+   (threads, keep-alive connections) over a mix of the same endpoints; then serves a bare Flask
+   endpoint returning a body of the mix's mean size (the ceiling) and drives it the same way.
+4. Writes bench/results/latest.json (keys below, fixed) and prints a short table.
+
+    {"data": {"visits", "referrals"},
+     "endpoints": {NAME: {"p50_ms", "p95_ms", "queries"}},
+     "http": {"app_rps", "ceiling_rps", "ratio", "p95_ms"},
+     "page_weight_gz_bytes": {"public_service_page"}}
+
+In-process requests run with CSRF checks off (WTF_CSRF_ENABLED=False) so the test client can
+post forms; the gunicorn runs use the production configuration and send real CSRF tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import secrets
+import sys
+import time
+from collections import Counter
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.extensions import db
+
+from . import RESULTS_DIR, bench_app
+from .endpoints import Endpoint, Fixture, available, landing
+from .generate import ensure_dataset, plan_for
+from .serve import Client, Gunicorn, drive, percentile
+
+REQUESTS = 200
+WARM_UP = 20
+HTTP_SECONDS = 20
+# Measured with `--sweep` on the 2-CPU machine (see README): sync workers, 4 of them, were
+# fastest (1: 20, 2: 34, 3: 35, 4: 41, 5: 30 req/s on the quick mix). Requests are mostly CPU,
+# but writes wait on fsync (synchronous=FULL) and on SQLite's write lock, so two workers per
+# core keep both cores busy; a fifth only adds switching and memory.
+DEFAULT_WORKERS = 4
+CONCURRENCY = 8  # client threads: enough to keep every worker busy, bounded
+
+
+def time_in_process(app: Flask, fx: Fixture, endpoint: Endpoint, requests: int) -> dict:
+    """p50/p95 over `requests` timed calls, the most SQL statements one call ran, and the
+    gzip size of the last body."""
+    client = app.test_client()
+    who = fx.who(endpoint.role)
+    if endpoint.role:
+        reply = client.post("/login", data={"email": who.email, "password": fx.password})
+        if reply.status_code != 303:
+            raise SystemExit(f"{endpoint.name}: signing in as {endpoint.role} failed")
+    with app.app_context():
+        engine = db.engine
+    statements = [0]
+
+    def count(*_args, **_kwargs):
+        statements[0] += 1
+
+    timings, counts, statuses = [], [], Counter()
+    body = b""
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for n in range(WARM_UP + requests):
+            statements[0] = 0
+            data = endpoint.data(who, n) if endpoint.data else None
+            started = time.perf_counter()
+            reply = client.open(endpoint.url(who, n), method=endpoint.method, data=data)
+            elapsed = (time.perf_counter() - started) * 1000
+            body = reply.get_data()
+            statuses[reply.status_code] += 1
+            if n >= WARM_UP:
+                timings.append(elapsed)
+                counts.append(statements[0])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    unexpected = {s: c for s, c in statuses.items() if s not in endpoint.expect}
+    if unexpected:
+        raise SystemExit(f"{endpoint.name}: unexpected statuses {unexpected}")
+    return {
+        "p50_ms": round(percentile(timings, 50), 2),
+        "p95_ms": round(percentile(timings, 95), 2),
+        "queries": max(counts),
+        "gz_bytes": len(gzip.compress(body)),
+    }
+
+
+def http_mix(
+    app: Flask, port: int, fx: Fixture, endpoints: list[Endpoint], seconds: float, concurrency: int
+):
+    """Drive the served app: each client thread is one user of one role (or an anonymous
+    visitor) and picks among that role's endpoints by their weight."""
+    roles = sorted({e.role or "" for e in endpoints})
+    by_role = {r: [e for e in endpoints if (e.role or "") == r] for r in roles}
+    thread_role = [roles[i % len(roles)] for i in range(concurrency)]
+    landings = {r: landing(app, fx, r) for r in roles if r}
+
+    def setup(client: Client, index: int) -> None:
+        role = thread_role[index]
+        if role and not client.sign_in(fx.who(role, index).email, fx.password, landings[role]):
+            raise RuntimeError(f"HTTP sign-in as {role} failed")
+
+    def step(client: Client, n: int):
+        index = n // 1_000_000
+        role = thread_role[index]
+        choices = by_role[role]
+        endpoint = random.Random(n).choices(choices, [e.weight for e in choices])[0]
+        who = fx.who(role, index)
+        data = endpoint.data(who, n) if endpoint.data else None
+        reply = client.request(endpoint.method, endpoint.url(who, n), data)
+        return endpoint.name, reply
+
+    return drive(port, seconds, concurrency, step, setup)
+
+
+def served_env(database_url: str) -> dict:
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "PUBLIC_ORGANISATION": "bench",
+    }
+
+
+def measure_http(app, url, fx, endpoints, workers, seconds, concurrency, log=print) -> dict:
+    with Gunicorn("app:create_app()", served_env(url), workers) as server:
+        app_run = http_mix(app, server.port, fx, endpoints, seconds, concurrency)
+    wrong = Counter(
+        (name, status)
+        for name, status, *_ in app_run.timed()
+        if status not in next(e.expect for e in endpoints if e.name == name)
+    )
+    if wrong:
+        log(f"  unexpected HTTP answers: {dict(wrong)}")
+    size = app_run.mean_size()
+    ceiling_env = {"BENCH_CEILING_BYTES": str(size)}
+    with Gunicorn("bench.ceiling:create_app()", ceiling_env, workers) as server:
+        ceiling_run = drive(
+            server.port, seconds, concurrency, lambda c, n: ("ceiling", c.request("GET", "/"))
+        )
+    return {
+        "app_rps": round(app_run.rps, 1),
+        "ceiling_rps": round(ceiling_run.rps, 1),
+        "ratio": round(app_run.rps / ceiling_run.rps, 3) if ceiling_run.rps else 0.0,
+        "p95_ms": round(percentile(app_run.latencies(), 95), 2),
+        "_mean_bytes": size,
+        "_errors": sum(wrong.values()),
+    }
+
+
+def sweep(app, url, fx, endpoints, seconds: float) -> None:
+    """Requests per second and p95 of the mix for 1 to 5 sync workers."""
+    for workers in range(1, 6):
+        with Gunicorn("app:create_app()", served_env(url), workers) as server:
+            run = http_mix(app, server.port, fx, endpoints, seconds, CONCURRENCY)
+        p95 = percentile(run.latencies(), 95)
+        print(f"workers={workers}: {run.rps:7.1f} req/s  p95 {p95:6.1f} ms")
+
+
+def print_table(result: dict, skipped: list[str], http_extra: dict) -> None:
+    print()
+    print(f"{'endpoint':<22}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
+    for name, row in result["endpoints"].items():
+        print(f"{name:<22}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['queries']:>9}")
+    if skipped:
+        print(f"(not in this tree yet: {', '.join(skipped)})")
+    h = result["http"]
+    print(
+        f"\nHTTP: app {h['app_rps']} req/s, ceiling {h['ceiling_rps']} req/s "
+        f"(bodies of {http_extra['_mean_bytes']} bytes), ratio {h['ratio']}, p95 {h['p95_ms']} ms"
+    )
+    print(f"page weight (gzip): {result['page_weight_gz_bytes']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time the app on a realistic data set.")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the data (CI)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", help="generate into this empty database instead")
+    parser.add_argument("--requests", type=int, default=REQUESTS)
+    parser.add_argument("--seconds", type=float, default=HTTP_SECONDS)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--sweep", action="store_true", help="compare gunicorn worker counts")
+    args = parser.parse_args(argv)
+
+    url, counts = ensure_dataset(args.database_url, plan_for(args.quick, args.seed))
+    app = bench_app(url, WTF_CSRF_ENABLED=False)
+    fx = Fixture.load(app)
+    endpoints, skipped = available(app, fx)
+    if args.sweep:
+        sweep(app, url, fx, endpoints, 8)
+        return 0
+    timed = {}
+    for endpoint in endpoints:
+        print(f"  timing {endpoint.name} ({args.requests} requests)", flush=True)
+        timed[endpoint.name] = time_in_process(app, fx, endpoint, args.requests)
+    print(
+        f"  HTTP: {args.workers} gunicorn workers, {args.concurrency} clients, {args.seconds:.0f} s each",
+        flush=True,
+    )
+    http = measure_http(app, url, fx, endpoints, args.workers, args.seconds, args.concurrency)
+    weighed = next((e for e in endpoints if e.measures_weight), None)
+    if weighed is None:
+        # Until the public service page exists, the public sign-in page stands in for it.
+        weighed = next(e for e in endpoints if e.name == "login_page")
+        print("  (page weight measured on login_page: public_service_page is not in this tree)")
+    result = {
+        "data": {"visits": counts["visits"], "referrals": counts["referrals"]},
+        "endpoints": {
+            name: {k: row[k] for k in ("p50_ms", "p95_ms", "queries")}
+            for name, row in timed.items()
+        },
+        "http": {k: http[k] for k in ("app_rps", "ceiling_rps", "ratio", "p95_ms")},
+        "page_weight_gz_bytes": {"public_service_page": timed[weighed.name]["gz_bytes"]},
+    }
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    print_table(result, skipped, http)
+    print(f"\nWritten: {RESULTS_DIR / 'latest.json'}")
+    return 1 if http["_errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Fixtures: a fresh app per test on a database migrated once per session.
+
+SQLite by default (a file, so WAL and secure_delete are real); PostgreSQL when
+TEST_DATABASE_URL is set, in a schema of its own that is dropped at the end, so parallel
+runs on one server never meet.
+"""
+
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+import pytest
+from flask import g
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.extensions import db
+from tests.factories import Factory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    if not pg_url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in pg_url else "?"
+    yield f"{pg_url}{sep}options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def make_app(database_url: str, instance: Path, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": secrets.token_hex(16),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "localhost",
+        "PREFERRED_URL_SCHEME": "http",
+    }
+    config.update(overrides)
+    app = create_app(config)
+    # Tests keep one app context open, and Flask then reuses it (and its `g`) for every
+    # request; production never does. Start each request with an empty `g`, so cached users
+    # and locales (Flask-Login, Flask-Babel) behave as they do in production.
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: g.__dict__.clear())
+    return app
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, tmp_path_factory):
+    """Run the real migrations once; every test then starts from empty tables."""
+    app = make_app(database_url, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+    return database_url
+
+
+def empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module (or parametrize) to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated, tmp_path, app_config):
+    app = make_app(migrated, tmp_path, **app_config)
+    with app.app_context():
+        empty_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app):
+    return Factory(db.session)
+
+
+@pytest.fixture
+def login(client):
+    """login(user) signs the test client in as `user` through the real form."""
+
+    def sign_in(user, password=Factory.PASSWORD, c=None):
+        response = (c or client).post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 303, response.data[:500]
+        return response
+
+    return sign_in

@@ -1,0 +1,144 @@
+"""Small builders for test data; each returns a committed row."""
+
+import secrets
+from datetime import date
+
+from app import privacy
+from app.choices import ConsentMethod, ConsentTextStatus, Role, TranslationStatus
+from app.models import (
+    Consent,
+    ConsentText,
+    Organisation,
+    Service,
+    ServiceTranslation,
+    Site,
+    User,
+    Visit,
+    VisitLanguage,
+    utcnow,
+)
+from app.passwords import hash_password
+from app.stats import summary
+
+
+class Factory:
+    PASSWORD = "correct horse battery staple"
+    _HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
+
+    def __init__(self, session):
+        self.session = session
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def _save(self, row):
+        self.session.add(row)
+        self.session.commit()
+        return row
+
+    def org(self, **kw) -> Organisation:
+        n = self._next()
+        kw.setdefault("name", f"Kommun {n}")
+        kw.setdefault("slug", f"kommun-{n}")
+        return self._save(Organisation(**kw))
+
+    def site(self, org: Organisation | None = None, **kw) -> Site:
+        org = org or self.org()
+        kw.setdefault("name", f"Öppna förskolan {self._next()}")
+        return self._save(Site(organisation=org, **kw))
+
+    def user(self, org=None, role=Role.STAFF, sites=(), services=(), **kw) -> User:
+        org = org or (sites[0].organisation if sites else self.org())
+        n = self._next()
+        kw.setdefault("email", f"user{n}@example.test")
+        kw.setdefault("name", f"User {n}")
+        user = User(
+            organisation=org,
+            role=role,
+            password_hash=self._HASH,
+            session_token=secrets.token_hex(32),
+            **kw,
+        )
+        user.sites = list(sites)
+        user.services = list(services)
+        return self._save(user)
+
+    def service(self, org: Organisation | None = None, slug: str | None = None, **kw) -> Service:
+        org = org or self.org()
+        slug = slug or f"service-{self._next()}"
+        service = Service(organisation_id=org.id, slug=slug, **kw)
+        service.translations.append(
+            ServiceTranslation(
+                locale="sv",
+                name=slug.upper(),
+                summary="Sammanfattning.",
+                status=TranslationStatus.REVIEWED,
+            )
+        )
+        return self._save(service)
+
+    def visit(
+        self,
+        site: Site,
+        user: User | None = None,
+        on: date | None = None,
+        languages=("ar",),
+        **counts,
+    ) -> Visit:
+        counts.setdefault("women", 1)
+        visit = Visit(
+            site_id=site.id,
+            visit_date=on or date.today(),
+            part_of_day="morning",
+            recorded_by_id=user.id if user else None,
+            **counts,
+        )
+        visit.languages = [
+            VisitLanguage(code=c, site_id=site.id, visit_date=visit.visit_date) for c in languages
+        ]
+        self.session.add(visit)
+        summary.apply(visit, 1)  # as the visit views do: the statistics read the daily summaries
+        return self._save(visit)
+
+    def consent_text(
+        self, org: Organisation, locale: str = "sv", version: int = 1, published: bool = True, **kw
+    ) -> ConsentText:
+        kw.setdefault("body", "Jag samtycker till att mina kontaktuppgifter sparas och lämnas ut.")
+        return self._save(
+            ConsentText(
+                organisation_id=org.id,
+                locale=locale,
+                version=version,
+                status=ConsentTextStatus.PUBLISHED if published else ConsentTextStatus.DRAFT,
+                published_at=utcnow() if published else None,
+                **kw,
+            )
+        )
+
+    def referral_consent(
+        self,
+        site: Site,
+        services: list[Service],
+        by: User,
+        first_name: str = "Fatima",
+        phone: str = "+46701234567",
+        language: str = "ar",
+        interpreter_needed: bool = False,
+        consent_text: ConsentText | None = None,
+    ) -> Consent:
+        """A consent with contact details and one referral per service, as staff record it."""
+        text = consent_text or self.consent_text(site.organisation)
+        consent = privacy.record_consent(
+            site=site,
+            services=services,
+            consent_text=text,
+            method=ConsentMethod.TABLET,
+            contact=privacy.ContactInput(first_name=first_name, phone_e164=phone),
+            language=language,
+            interpreter_needed=interpreter_needed,
+            by=by,
+        )
+        self.session.commit()
+        return consent

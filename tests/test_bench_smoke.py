@@ -1,0 +1,128 @@
+"""The benchmark's data generator at a tiny size: right counts, plausible and private data."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from app.choices import Outcome, ReferralStatus, Topic
+from app.models import (
+    Consent,
+    ContactDetails,
+    Referral,
+    ReferralEvent,
+    User,
+    Visit,
+    VisitLanguage,
+)
+from bench.generate import Plan, generate
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('bench') / 'tiny.db'}"
+    plan = Plan(visits=2_000, referrals=300, seed=7)
+    counts = generate(url, plan, fresh_file=True, log=lambda _msg: None)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        yield conn, counts, plan
+    engine.dispose()
+
+
+def scalar(conn, query):
+    return conn.scalar(query)
+
+
+def test_counts_are_exactly_the_plan(generated):
+    conn, counts, _plan = generated
+    assert counts["visits"] == 2_000
+    assert counts["referrals"] == 300
+    assert counts["users"] == 50
+    assert counts["sites"] == 20
+    assert scalar(conn, select(func.count()).select_from(Visit)) == 2_000
+
+
+def test_every_visit_has_languages_with_its_own_site_and_date(generated):
+    conn, _counts, _plan = generated
+    without = scalar(
+        conn,
+        select(func.count())
+        .select_from(Visit)
+        .where(~select(VisitLanguage.visit_id).where(VisitLanguage.visit_id == Visit.id).exists()),
+    )
+    assert without == 0
+    mismatched = scalar(
+        conn,
+        select(func.count())
+        .select_from(VisitLanguage)
+        .join(Visit, Visit.id == VisitLanguage.visit_id)
+        .where(
+            (VisitLanguage.site_id != Visit.site_id)
+            | (VisitLanguage.visit_date != Visit.visit_date)
+        ),
+    )
+    assert mismatched == 0
+
+
+def test_visits_hold_only_counts_and_categories(generated):
+    conn, _counts, plan = generated
+    rows = conn.execute(select(Visit)).all()
+    assert all(r.women + r.men + r.other_adults >= 1 for r in rows)
+    assert all(0 <= r.topics < 2 * max(Topic) for r in rows)
+    assert all(r.visit_date <= plan.today for r in rows)
+    assert all(r.visit_date.weekday() != 6 for r in rows)  # closed on Sundays
+    weekdays = sum(r.visit_date.weekday() < 5 for r in rows)
+    assert weekdays > 0.9 * len(rows)
+    assert min(r.visit_date for r in rows) >= plan.today - timedelta(days=3 * 365)
+    languages = set(conn.scalars(select(VisitLanguage.code).distinct()))
+    assert {"ar", "so"} <= languages
+    text_columns = {c.name for c in Visit.__table__.columns if c.type.python_type is str}
+    assert text_columns == {"part_of_day"}
+
+
+def test_referral_statuses_and_outcomes_are_consistent(generated):
+    conn, _counts, _plan = generated
+    rows = conn.execute(select(Referral)).all()
+    assert {r.status for r in rows} <= set(ReferralStatus)
+    for r in rows:
+        closed = r.status == ReferralStatus.CLOSED
+        assert (r.outcome is not None) == closed
+        assert (r.closed_at is not None) == closed
+        assert r.outcome is None or r.outcome in set(Outcome)
+    assert any(r.status != ReferralStatus.CLOSED for r in rows)
+    assert any(r.status == ReferralStatus.CLOSED for r in rows)
+    created = scalar(
+        conn,
+        select(func.count(func.distinct(ReferralEvent.referral_id))).where(
+            ReferralEvent.kind == "created"
+        ),
+    )
+    assert created == len(rows)
+
+
+def test_contact_details_only_for_open_referrals_and_obviously_fake(generated):
+    conn, _counts, _plan = generated
+    open_consents = set(
+        conn.scalars(
+            select(Referral.consent_id).where(Referral.status != ReferralStatus.CLOSED).distinct()
+        )
+    )
+    details = conn.execute(select(ContactDetails)).all()
+    assert {d.consent_id for d in details} == open_consents
+    for d in details:
+        assert d.first_name.startswith("Testperson ")
+        assert d.phone_e164 is None or d.phone_e164.startswith("+467017406")
+        assert d.email is None or d.email.endswith("@example.invalid")
+    assert scalar(conn, select(func.count()).select_from(Consent)) > 0
+
+
+def test_same_seed_gives_the_same_data(generated, tmp_path):
+    conn, _counts, plan = generated
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    generate(url, Plan(visits=2_000, referrals=300, seed=7, today=plan.today), log=lambda _m: None)
+    engine = create_engine(url)
+    query = select(Visit.site_id, Visit.visit_date, Visit.topics).order_by(Visit.id).limit(50)
+    with engine.connect() as other:
+        assert other.execute(query).all() == conn.execute(query).all()
+        assert other.scalar(select(func.count()).select_from(User)) == 50
+    engine.dispose()
