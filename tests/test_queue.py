@@ -340,6 +340,7 @@ def test_queue_page_runs_the_same_number_of_queries_for_3_or_60_rows(client, mak
 def test_referral_page_timeline_queries_do_not_grow_with_events(client, make, login, world):
     referral = refer(make, world)
     workflow.assign(referral, world.coordinator, by=world.coordinator)
+    db.session.commit()  # signing in below starts a new request, which would drop it
     login(world.coordinator)
     url = f"/queue/referrals/{referral.id}"
     few = count_statements(client, url)

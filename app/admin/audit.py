@@ -7,7 +7,7 @@ import io
 import json
 from datetime import datetime, time, timedelta
 
-from flask import Response, request, stream_with_context
+from flask import Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -97,47 +97,60 @@ def audit_export():
     filters = {k: v for k, v in request.args.items() if v}
     audit.record("audit_exported", "organisation", current_user.organisation_id, filters=filters)
     db.session.commit()
-    query = _filtered(form).outerjoin(User, AuditEvent.user_id == User.id)
-    query = query.with_only_columns(
-        AuditEvent.at,
-        AuditEvent.action,
-        AuditEvent.object_type,
-        AuditEvent.object_id,
-        AuditEvent.user_id,
-        User.name,
-        AuditEvent.ip,
-        AuditEvent.detail,
-    )
-
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            ["at_utc", "action", "object_type", "object_id", "user_id", "user", "ip", "detail"]
+    query = (
+        _filtered(form)
+        .outerjoin(User, AuditEvent.user_id == User.id)
+        .with_only_columns(
+            AuditEvent.id,
+            AuditEvent.at,
+            AuditEvent.action,
+            AuditEvent.object_type,
+            AuditEvent.object_id,
+            AuditEvent.user_id,
+            User.name,
+            AuditEvent.ip,
+            AuditEvent.detail,
         )
-        for row in db.session.execute(query.execution_options(yield_per=500)):
-            at, action, otype, oid, uid, uname, ip, detail = row
-            writer.writerow(
-                [
-                    _cell(at.isoformat(timespec="seconds")),
-                    _cell(action),
-                    _cell(otype),
-                    _cell(oid),
-                    _cell(uid),
-                    _cell(uname),
-                    _cell(ip),
-                    _cell(json.dumps(detail, ensure_ascii=False) if detail else ""),
-                ]
-            )
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        if buffer.tell():
-            yield buffer.getvalue()
-
+        .order_by(None)
+        .order_by(AuditEvent.id)
+    )
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(rows()),
+        _csv_chunks(current_app._get_current_object(), query),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
     )
+
+
+def _csv_chunks(app, query: Select, size: int = 500):
+    """The export's CSV, read in keyset pages so a long log never sits in memory.
+
+    Each page is read in an app context opened and closed before anything is yielded: a
+    context held across a yield would outlive the request when a client stops reading.
+    """
+    yield _csv_text(
+        [["at_utc", "action", "object_type", "object_id", "user_id", "user", "ip", "detail"]]
+    )
+    last_id = 0
+    while True:
+        with app.app_context():
+            page = db.session.execute(query.where(AuditEvent.id > last_id).limit(size)).all()
+        if not page:
+            return
+        last_id = page[-1].id
+        yield _csv_text(_csv_row(row) for row in page)
+
+
+def _csv_row(row) -> list[str]:
+    _, at, action, otype, oid, uid, uname, ip, detail = row
+    detail_text = json.dumps(detail, ensure_ascii=False) if detail else ""
+    return [
+        _cell(v)
+        for v in (at.isoformat(timespec="seconds"), action, otype, oid, uid, uname, ip, detail_text)
+    ]
+
+
+def _csv_text(rows) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
