@@ -2,6 +2,8 @@
 secure_delete; a request that may write starts its transaction with BEGIN IMMEDIATE so
 concurrent writers queue on the busy timeout instead of failing with "database is locked"."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import Flask, has_request_context, request
@@ -52,3 +54,26 @@ def install_sqlite_pragmas(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write() else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A write of its own, for a GET view or a command that writes.
+
+    SQLite cannot turn a read transaction into a write one once another connection has
+    committed since the read began: it answers "database is locked" at once, without waiting
+    on the busy timeout. So the current transaction is ended first, and the write gets a new
+    one that starts with BEGIN IMMEDIATE and queues like any other write.
+    """
+    from .extensions import db  # here, not at the top: the engine hooks load before the models
+
+    db.session.commit()
+    token = write_intent.set(True)
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        write_intent.reset(token)

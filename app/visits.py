@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from . import audit, languages
 from .access import signed_in
 from .choices import PartOfDay, Topic
+from .database import write_transaction
 from .extensions import db
 from .models import Organisation, Site, User, Visit, VisitLanguage, site_memberships
 from .scope import site_for_user, sites_query
@@ -33,7 +34,15 @@ from .visit_queries import (
     top_language_codes,
     week_rows,
 )
-from .web import claim_form_key, commit_once, paginate, redirect_or_partial, render, replayed_target
+from .web import (
+    claim_form_key,
+    commit_once,
+    is_htmx,
+    paginate,
+    redirect_or_partial,
+    render,
+    replayed_target,
+)
 from .workdays import is_working_day, local_today
 
 bp = Blueprint("visits", __name__)
@@ -44,8 +53,8 @@ EARLIEST_WEEK = date(2000, 1, 3)
 
 def remember_site(user: User, site: Site) -> None:
     if user.last_site_id != site.id:
-        user.last_site_id = site.id
-        db.session.commit()
+        with write_transaction():
+            user.last_site_id = site.id
 
 
 # -- writes ----------------------------------------------------------------------------------
@@ -144,9 +153,11 @@ class TodayView:
         return PartOfDay(value).label if value in set(PartOfDay) else value
 
 
-def after_change(site: Site, reset_form: bool = True):
+def after_change(site: Site, reset_form: bool = True, target: str | None = None):
     """htmx gets the list with totals (and a fresh form) swapped in place; a plain form the
-    Today page again (POST, 303, GET)."""
+    Today page again (POST, 303, GET), at `target` when given."""
+    if target and not is_htmx():
+        return redirect(target, code=303)
     view = TodayView(site, current_user)
     return redirect_or_partial(
         "visits.site_today",
@@ -182,8 +193,8 @@ def create(site_id: int):
     key = form.form_key.data
     if not key or len(key) > 64:
         abort(400)  # the page always sends one: a missing key is a tampered form
-    if replayed_target(key):
-        return after_change(site)
+    if target := replayed_target(key):
+        return after_change(site, target=target)
     if not form.validate_on_submit():
         view = TodayView(site, current_user, form=form)
         headers = {"HX-Retarget": "#record-form", "HX-Reswap": "outerHTML"}
@@ -196,10 +207,13 @@ def create(site_id: int):
     apply_form(visit, form)
     db.session.add(visit)
     summary.apply(visit, 1)
-    claim_form_key(key, current_user.id, url_for("visits.site_today", site_id=site.id))
-    if commit_once(key) is None:
+    db.session.flush()  # the id, for the anchor the browser scrolls to (and a client checks)
+    target = url_for("visits.site_today", site_id=site.id, _anchor=f"visit-{visit.id}")
+    claim_form_key(key, current_user.id, target)
+    replayed = commit_once(key)
+    if replayed is None:
         flash(saved_message(form.visit_date.data))
-    return after_change(site)
+    return after_change(site, target=replayed or target)
 
 
 @bp.route("/sites/<int:site_id>/visits/<int:visit_id>/edit", methods=["GET", "POST"])

@@ -17,9 +17,10 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from app.choices import ReferralStatus, Role
+from app.choices import ConsentTextStatus, ReferralStatus, Role
 from app.extensions import db
-from app.models import Referral, Service, User, service_coordinators, site_memberships
+from app.models import ConsentText, Referral, Service, User, service_coordinators, site_memberships
+from app.workdays import local_today
 
 from . import PASSWORD
 
@@ -34,6 +35,8 @@ class Who:
     referral_ids: list[int] = field(default_factory=list)
     service_slugs: list[str] = field(default_factory=list)
     year: int = date.today().year
+    service_ids: list[int] = field(default_factory=list)  # of the organisation
+    text_ids: dict[str, int] = field(default_factory=dict)  # published consent text by locale
 
 
 @dataclass
@@ -58,10 +61,20 @@ class Fixture:
         with app.app_context():
             s = db.session
             slugs = list(s.scalars(select(Service.slug).order_by(Service.sort_order)))
+            org = {
+                "service_ids": list(s.scalars(select(Service.id).order_by(Service.sort_order))),
+                "text_ids": dict(
+                    s.execute(
+                        select(ConsentText.locale, ConsentText.id).where(
+                            ConsentText.status == ConsentTextStatus.PUBLISHED
+                        )
+                    ).all()
+                ),
+            }
             fx.anonymous = Who(service_slugs=slugs)
             for role in Role:
                 fx.users[role] = [
-                    _who(user_id, email, slugs)
+                    Who(**{**_who(user_id, email, slugs).__dict__, **org})
                     for user_id, email in s.execute(
                         select(User.id, User.email).where(User.role == role).order_by(User.id)
                     )
@@ -123,6 +136,7 @@ class Endpoint:
 def visit_form(fx: Who, n: int) -> dict:
     return {
         "form_key": secrets.token_urlsafe(24),
+        "visit_date": local_today().isoformat(),
         "part_of_day": "morning" if n % 3 else "afternoon",
         "women": 1,
         "men": 0,
@@ -132,7 +146,27 @@ def visit_form(fx: Who, n: int) -> dict:
         "children_3_6": 0,
         "languages": ["ar"] if n % 2 else ["so", "sv"],
         "topics": ["sfi"] if n % 4 else [],
-        "is_new": "y" if n % 5 == 0 else "",
+        "is_new": "new" if n % 5 == 0 else "returning",
+    }
+
+
+def referral_form(who: Who, n: int) -> dict:
+    """A consented referral to two services, as the three steps of the flow post it last;
+    the contact details are obviously fake (a number from PTS's range for fiction)."""
+    lang = ("ar", "so", "ti", "fa", "uk")[n % 5]
+    first, second = n % len(who.service_ids), (n + 1) % len(who.service_ids)
+    return {
+        "form_key": secrets.token_urlsafe(24),
+        "service_id": [who.service_ids[first], who.service_ids[second]],
+        "text_id": who.text_ids[lang],
+        "visitor_lang": lang,
+        "method": "tablet",
+        "agree_processing": "y",
+        "agree_disclosure": "y",
+        "first_name": f"Testperson {n % 1000}",
+        "phone": f"+467017406{5 + n % 95:02d}",
+        "contact_language": lang,
+        "best_time": "any",
     }
 
 
@@ -146,11 +180,11 @@ ENDPOINTS: list[Endpoint] = [
         "visit_create",
         "POST",
         Role.STAFF,
-        lambda fx, n: f"/sites/{fx.site_id}/today",
+        lambda fx, n: f"/sites/{fx.site_id}/visits",
         visit_form,
         expect=(303,),
         weight=3,
-        requires="visits.today",
+        requires="visits.create",
     ),
     Endpoint(
         "today",
@@ -180,14 +214,15 @@ ENDPOINTS: list[Endpoint] = [
         "dashboard_year",
         "GET",
         Role.ADMIN,
-        lambda fx, n: f"/stats/?period=year&year={fx.year}",
+        lambda fx, n: "/stats/?period=year",
         requires="stats.dashboard",
     ),
     Endpoint(
         "export_csv_year",
-        "GET",
+        "POST",
         Role.ADMIN,
-        lambda fx, n: f"/stats/export.csv?period=year&year={fx.year}",
+        lambda fx, n: "/stats/export.csv",
+        lambda fx, n: {"period": "year"},
         requires="stats.dashboard",
     ),
     Endpoint(
@@ -215,13 +250,26 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 
-def landing(app: Flask, fx: Fixture, role: str) -> str:
-    """A page of `role` with a form on it (every full page has the language switcher's), to
-    read the CSRF token from after signing in: the role's first page in the table, or, while
-    its area is not in this tree, the error page a GET of the POST-only switcher answers."""
+def landing(app: Flask, who: Who, role: str) -> str:
+    """A page of `role` for `who` with a form on it (every full page has the language
+    switcher's), to read the CSRF token from after signing in: the role's first page in the
+    table, or, while its area is not in this tree, the error page a GET of the POST-only
+    switcher answers."""
+    fx = Fixture(users={r: [who] for r in Role}, anonymous=who)
     pages = [e for e in available(app, fx)[0] if e.role == role and e.method == "GET"]
     pages = [e for e in pages if 200 in e.expect]
-    return pages[0].url(fx.who(role), 0) if pages else "/locale"
+    return pages[0].url(who, 0) if pages else "/locale"
+
+
+def ordinals(roles: list) -> list[int]:
+    """For each client, its number among the clients of the same role: client k of a role
+    signs in as that role's k-th user, so no two clients share a user."""
+    seen: dict = {}
+    numbers = []
+    for role in roles:
+        numbers.append(seen.get(role, 0))
+        seen[role] = numbers[-1] + 1
+    return numbers
 
 
 def available(app: Flask, fx: Fixture, endpoints=None) -> tuple[list[Endpoint], list[str]]:

@@ -67,7 +67,7 @@ from app.workdays import add_working_days, is_working_day, local_today
 
 from . import DEFAULT_DB, ORG_SLUG, PASSWORD, head_revision, migrate, sqlite_url
 
-GENERATOR_VERSION = 2  # 2: builds the daily visit summaries
+GENERATOR_VERSION = 3  # 2: builds the daily visit summaries; 3: every coordinator has a queue
 BATCH = 50_000
 FULL = {"visits": 1_000_000, "referrals": 100_000}
 YEARS = 3
@@ -333,7 +333,15 @@ def insert_fixed_rows(conn: Connection, rng: random.Random) -> World:
         chosen = {coordinators[i % len(coordinators)]}
         chosen.update(rng.sample(coordinators, 2))
         world.coordinators_by_service[service_id] = sorted(chosen)
-        links += [{"user_id": u, "service_id": service_id} for u in chosen]
+    # Every coordinator works at least one queue (more coordinators than services).
+    idle = [
+        u for u in coordinators if not any(u in c for c in world.coordinators_by_service.values())
+    ]
+    for i, user_id in enumerate(idle):
+        service_id = world.service_ids[i % len(world.service_ids)]
+        world.coordinators_by_service[service_id].append(user_id)
+    for service_id, chosen in world.coordinators_by_service.items():
+        links += [{"user_id": u, "service_id": service_id} for u in sorted(chosen)]
     conn.execute(insert(service_coordinators), links)
     for locale in LOCALES:
         world.consent_text_ids[locale] = conn.execute(

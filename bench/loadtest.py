@@ -42,7 +42,16 @@ from app.choices import Role
 from app.models import IdempotencyKey, User
 
 from . import RESULTS_DIR, bench_app, migrate
-from .endpoints import Endpoint, Fixture, Who, available, landing, visit_form
+from .endpoints import (
+    Endpoint,
+    Fixture,
+    Who,
+    available,
+    landing,
+    ordinals,
+    referral_form,
+    visit_form,
+)
 from .generate import insert_fixed_rows
 from .run import served_env
 from .serve import Client, Gunicorn, Reply, drive
@@ -177,16 +186,38 @@ def switch_locale(client: Client, who: Who, n: int, ledger: Ledger):
 
 
 VISITS = RowWrites("visit", "visit")
+CONSENTS = RowWrites("referral", "consent")  # a consent with its referrals, in one transaction
+ROW_WRITES = [VISITS, CONSENTS]
+
+
+def create_row(writes: RowWrites, name: str, path: str, form: dict, client, ledger: Ledger):
+    with ledger.lock:
+        ledger.form_keys.setdefault(writes.kind, set()).add(form["form_key"])
+    reply = with_retries(client, "POST", path, form)
+    if reply.status == 303:
+        ledger.ack(writes.kind, writes.id_from(reply), reply.at)
+    return name, reply
 
 
 def record_visit(client: Client, who: Who, n: int, ledger: Ledger):
-    form = visit_form(who, n)
-    with ledger.lock:
-        ledger.form_keys.setdefault(VISITS.kind, set()).add(form["form_key"])
-    reply = with_retries(client, "POST", f"/sites/{who.site_id}/today", form)
-    if reply.status == 303:
-        ledger.ack(VISITS.kind, VISITS.id_from(reply), reply.at)
-    return "visit_create", reply
+    path = f"/sites/{who.site_id}/visits"
+    return create_row(VISITS, "visit_create", path, visit_form(who, n), client, ledger)
+
+
+def refer_visitor(client: Client, who: Who, n: int, ledger: Ledger):
+    path = f"/sites/{who.site_id}/referrals"
+    return create_row(CONSENTS, "referral_create", path, referral_form(who, n), client, ledger)
+
+
+def work_queue(client: Client, who: Who, n: int, _ledger: Ledger):
+    """A coordinator opens their queue and then one referral in it (the newest ones first)."""
+    reply = client.request("GET", f"/queue/services/{who.service_id}?status=new")
+    found = re.findall(rb'href="/queue/referrals/(\d+)"', reply.body)
+    if reply.status != 200 or not found:
+        return "queue", reply
+    return "referral_detail", client.request(
+        "GET", f"/queue/referrals/{int(found[n % len(found)])}"
+    )
 
 
 def reader(endpoint: Endpoint) -> Callable:
@@ -207,8 +238,12 @@ def scenarios(app, fx: Fixture) -> list[Scenario]:
     chosen = [Scenario("locale_switch", Role.STAFF, 1, switch_locale)]
     if "visit_create" in endpoints:
         chosen.append(Scenario("visit_create", Role.STAFF, 6, record_visit))
+        chosen.append(Scenario("referral_create", Role.STAFF, 2, refer_visitor))
+    if "queue" in endpoints:
+        chosen.append(Scenario("queue", Role.COORDINATOR, 4, work_queue))
     for e in endpoints.values():
-        if e.method == "GET" and e.role in (Role.STAFF, Role.COORDINATOR, None):
+        # Referral pages are opened from the queue (a fresh database has no ids to start from).
+        if e.method == "GET" and e.role in (Role.STAFF, None):
             chosen.append(Scenario(e.name, e.role, e.weight, reader(e)))
     if not any(s.role == Role.COORDINATOR for s in chosen):
         chosen.append(Scenario("session_check", Role.COORDINATOR, 1, session_check))
@@ -218,6 +253,7 @@ def scenarios(app, fx: Fixture) -> list[Scenario]:
 EXPECTED = {
     "locale_switch": (303,),
     "visit_create": (303,),
+    "referral_create": (303,),
     "session_check": (302,),
     # Signing in: the form, the redirect, and the landing page (405 while a role's own page is
     # not in this tree: see endpoints.landing).
@@ -341,13 +377,13 @@ def run(url: str, seconds: float, users: int, workers: int, db_restart: str | No
             injector.append(threading.Thread(target=go, daemon=True))
             injector[0].start()
 
-        landings = {r: landing(app, fx, r) for r in set(cast) if r}
+        people = [fx.who(role, k) for role, k in zip(cast, ordinals(cast), strict=True)]
 
         def setup(client: Client, index: int) -> None:
-            role = cast[index]
+            role, who = cast[index], people[index]
             # People arrive over a few seconds, not all in the same millisecond.
             time.sleep(index * RAMP_UP / len(cast))
-            if role and not client.sign_in(fx.who(role, index).email, fx.password, landings[role]):
+            if role and not client.sign_in(who.email, fx.password, landing(app, who, role)):
                 raise RuntimeError(f"sign-in as {role} failed")
 
         def step(client: Client, n: int):
@@ -356,7 +392,7 @@ def run(url: str, seconds: float, users: int, workers: int, db_restart: str | No
             choices = by_role[role]
             rng = random.Random(n)
             act = rng.choices(choices, [s.weight for s in choices])[0]
-            result = act.act(client, fx.who(role, index), n, ledger)
+            result = act.act(client, people[index], n, ledger)
             time.sleep(rng.uniform(0.05, 0.3))  # people read and tap; they do not hammer
             return result
 
@@ -372,12 +408,14 @@ def summarise(url, result, ledger: Ledger, faults: list[Fault], locked: int, on_
     engine = create_engine(url)
     with engine.connect() as conn:
         stored_locale, lost_locale = LocaleWrites().verify(conn, ledger)  # lost: (email, at)
-        visit_keys = [k for kind, k, _at in ledger.acked if kind == VISITS.kind]
-        found_visits = VISITS.found(conn, visit_keys)
-        duplicates = VISITS.duplicates(conn, ledger) if visit_keys else 0
+        acked = {w.kind: [k for kind, k, _at in ledger.acked if kind == w.kind] for w in ROW_WRITES}
+        found = {w.kind: w.found(conn, acked[w.kind]) for w in ROW_WRITES}
+        duplicates = {
+            w.kind: w.duplicates(conn, ledger) if acked[w.kind] else 0 for w in ROW_WRITES
+        }
     engine.dispose()
     locale_acked = sum(1 for kind, *_ in ledger.acked if kind == "locale")
-    missing_visits = [k for k in visit_keys if k not in found_visits]
+    missing = {kind: [k for k in keys if k not in found[kind]] for kind, keys in acked.items()}
 
     def window(i: int) -> tuple[float, float]:
         end = faults[i + 1].started if i + 1 < len(faults) else float("inf")
@@ -390,7 +428,7 @@ def summarise(url, result, ledger: Ledger, faults: list[Fault], locked: int, on_
         lost = sum(
             1
             for kind, k, at in in_window
-            if (kind == VISITS.kind and k not in found_visits)
+            if (kind in found and k not in found[kind])
             or (kind == "locale" and (k, at) in lost_locale)
         )
         errors = sum(
@@ -414,23 +452,25 @@ def summarise(url, result, ledger: Ledger, faults: list[Fault], locked: int, on_
         "requests": len(result.replies),  # the sign-ins included
         "errors_5xx": sum(c for s, c in statuses.items() if s >= 500),
         "acked_writes": len(ledger.acked),
-        "stored_rows": stored_locale + len(visit_keys) - len(missing_visits),
-        "lost": len(lost_locale) + len(missing_visits),
+        "stored_rows": stored_locale
+        + sum(len(keys) - len(missing[kind]) for kind, keys in acked.items()),
+        "lost": len(lost_locale) + sum(len(m) for m in missing.values()),
         "faults": report_faults,
     }
     in_fault = [(f.started, f.recovered + RECOVERY_GRACE) for f in faults]
+    # A request is caught by a fault when it was still in flight as the fault began.
     cut_outside_faults = sum(
         1
-        for _name, status, _ms, _size, at in result.replies
-        if status == 0 and not any(start <= at < end for start, end in in_fault)
+        for _name, status, ms, _size, at in result.replies
+        if status == 0 and not any(at + ms / 1000 >= start and at < end for start, end in in_fault)
     )
+    log(f"  requests: {dict(Counter(name for name, *_ in result.replies))}")
     log(f"  statuses: {dict(sorted(statuses.items()))} (0 = connection cut)")
     log(f"  connections cut outside a fault: {cut_outside_faults}")
     if unexpected:
         log(f"  unexpected answers: {dict(unexpected)}")
-    log(
-        f"  writes: {locale_acked} locale, {len(visit_keys)} visits; duplicates after retries: {duplicates}"
-    )
+    counts = ", ".join(f"{len(keys)} {kind}" for kind, keys in acked.items())
+    log(f"  writes: {locale_acked} locale, {counts}; duplicates after retries: {duplicates}")
     log(f'  "database is locked" in the server log: {locked}')
     for fault in faults:
         log(
@@ -440,7 +480,11 @@ def summarise(url, result, ledger: Ledger, faults: list[Fault], locked: int, on_
         log("  fault db_restart: skipped (SQLite is embedded: there is no server to restart)")
     elif not any(f.name == "db_restart" for f in faults):
         log("  fault db_restart: skipped (no --db-restart command)")
-    return report, duplicates + locked + sum(unexpected.values()) + cut_outside_faults
+    if result.failed_setups:
+        log(f"  users who could not sign in: {result.failed_setups}")
+    problems = sum(duplicates.values()) + locked + sum(unexpected.values()) + cut_outside_faults
+    problems += result.failed_setups
+    return report, problems
 
 
 def main(argv: list[str] | None = None) -> int:

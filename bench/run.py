@@ -35,7 +35,7 @@ from sqlalchemy import event
 from app.extensions import db
 
 from . import RESULTS_DIR, bench_app
-from .endpoints import Endpoint, Fixture, available, landing
+from .endpoints import Endpoint, Fixture, available, landing, ordinals
 from .generate import ensure_dataset, plan_for
 from .serve import Client, Gunicorn, drive, percentile
 
@@ -102,11 +102,11 @@ def http_mix(
     roles = sorted({e.role or "" for e in endpoints})
     by_role = {r: [e for e in endpoints if (e.role or "") == r] for r in roles}
     thread_role = [roles[i % len(roles)] for i in range(concurrency)]
-    landings = {r: landing(app, fx, r) for r in roles if r}
+    people = [fx.who(role, k) for role, k in zip(thread_role, ordinals(thread_role), strict=True)]
 
     def setup(client: Client, index: int) -> None:
-        role = thread_role[index]
-        if role and not client.sign_in(fx.who(role, index).email, fx.password, landings[role]):
+        role, who = thread_role[index], people[index]
+        if role and not client.sign_in(who.email, fx.password, landing(app, who, role)):
             raise RuntimeError(f"HTTP sign-in as {role} failed")
 
     def step(client: Client, n: int):
@@ -114,7 +114,7 @@ def http_mix(
         role = thread_role[index]
         choices = by_role[role]
         endpoint = random.Random(n).choices(choices, [e.weight for e in choices])[0]
-        who = fx.who(role, index)
+        who = people[index]
         data = endpoint.data(who, n) if endpoint.data else None
         reply = client.request(endpoint.method, endpoint.url(who, n), data)
         return endpoint.name, reply
@@ -152,7 +152,7 @@ def measure_http(app, url, fx, endpoints, workers, seconds, concurrency, log=pri
         "ratio": round(app_run.rps / ceiling_run.rps, 3) if ceiling_run.rps else 0.0,
         "p95_ms": round(percentile(app_run.latencies(), 95), 2),
         "_mean_bytes": size,
-        "_errors": sum(wrong.values()),
+        "_errors": sum(wrong.values()) + app_run.failed_setups,
     }
 
 

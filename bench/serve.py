@@ -189,6 +189,7 @@ class DriveResult:
     replies: list[tuple[str, int, float, int, float]] = field(default_factory=list)
     seconds: float = 0.0
     started: float = 0.0
+    failed_setups: int = 0  # users who could not sign in: each one makes the run fail
 
     def timed(self) -> list[tuple[str, int, float, int, float]]:
         """The replies to requests sent once the clock ran (not the sign-ins before it)."""
@@ -240,9 +241,11 @@ def drive(
         try:
             if setup:
                 setup(client, index)
-        except RuntimeError as error:
+        except Exception as error:  # noqa: BLE001 - reported, and the run fails on it
             signed_in = False
-            print(f"  user {index}: {error}", file=sys.stderr)
+            print(f"  user {index}: {error!r}", file=sys.stderr)
+            with lock:
+                result.failed_setups += 1
         finally:
             ready.wait()
         local = [("sign_in", r.status, r.ms, len(r.body), r.at) for r in client.history]

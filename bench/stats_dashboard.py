@@ -176,7 +176,9 @@ def main() -> None:
             upgrade(directory=str(ROOT / "migrations"))
             began = time.perf_counter()
             populate(visits, referrals)
-            print(f"inserted {visits} visits, {referrals} referrals in {time.perf_counter() - began:.0f} s")
+            print(
+                f"inserted {visits} visits, {referrals} referrals in {time.perf_counter() - began:.0f} s"
+            )
         # The visits were bulk-inserted past the write path: build the daily summaries the
         # dashboard reads (a database from before they existed gets the tables first).
         db.metadata.create_all(
@@ -201,17 +203,40 @@ def main() -> None:
         every_site = queries.Filters(org_id, sites, year)
         one_site = queries.Filters(org_id, sites[:1], year, site_id=sites[0])
         with app.test_request_context("/stats/"):
-            timed("report, a year, all 20 sites", lambda: report.build(every_site, Bucket.MONTH, 5, services, "sv"))
-            timed("report, a year, one site", lambda: report.build(one_site, Bucket.MONTH, 5, services, "sv"))
-            timed("report, a year by week, all sites", lambda: report.build(every_site, Bucket.WEEK, 5, services, "sv"))
+            timed(
+                "report, a year, all 20 sites",
+                lambda: report.build(every_site, Bucket.MONTH, 5, services, "sv"),
+            )
+            timed(
+                "report, a year, one site",
+                lambda: report.build(one_site, Bucket.MONTH, 5, services, "sv"),
+            )
+            timed(
+                "report, a year by week, all sites",
+                lambda: report.build(every_site, Bucket.WEEK, 5, services, "sv"),
+            )
             for name in ("visit_summary", "visit_languages", "referral_figures"):
                 fn = getattr(queries, name)
                 timed(f"  query {name}", lambda fn=fn: fn(every_site))
-            timed("  query referral_trend", lambda: queries.referral_trend(every_site, Bucket.MONTH))
-            timed("  query median_days_to_first_contact", lambda: queries.median_days_to_first_contact(every_site, 1000))
-            timed("  query median_days_to_outcome", lambda: queries.median_days_to_outcome(every_site, 1000))
-    timed("GET /stats/?period=year (whole page)", lambda: client.get(f"/stats/?period=year&on={YEAR}-06-01"))
-    timed("POST /stats/export.xlsx (a year)", lambda: client.post("/stats/export.xlsx", data={"period": "year", "on": f"{YEAR}-06-01"}))
+            timed(
+                "  query referral_trend", lambda: queries.referral_trend(every_site, Bucket.MONTH)
+            )
+            timed(
+                "  query median_days_to_first_contact",
+                lambda: queries.median_days_to_first_contact(every_site, 1000),
+            )
+            timed(
+                "  query median_days_to_outcome",
+                lambda: queries.median_days_to_outcome(every_site, 1000),
+            )
+    timed(
+        "GET /stats/?period=year (whole page)",
+        lambda: client.get(f"/stats/?period=year&on={YEAR}-06-01"),
+    )
+    timed(
+        "POST /stats/export.xlsx (a year)",
+        lambda: client.post("/stats/export.xlsx", data={"period": "year", "on": f"{YEAR}-06-01"}),
+    )
     print(f"database: {workdir / 'bench.db'} (delete when done)")
 
 

@@ -51,6 +51,40 @@ def test_sqlite_connections_get_the_safe_pragmas(app):
     }
 
 
+def test_a_write_after_a_read_waits_its_turn_instead_of_failing(app):
+    """SQLite refuses to upgrade a read transaction whose snapshot another writer has made
+    stale ("database is locked" at once); write_transaction() starts the write afresh."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    from sqlalchemy.exc import OperationalError
+
+    from app.database import write_transaction
+    from app.models import Organisation
+
+    org = Organisation(name="Kommun", slug="kommun")
+    db.session.add(org)
+    db.session.commit()
+
+    def read_then_someone_else_writes():
+        db.session.get(Organisation, org.id).name  # our read transaction begins
+        with db.engine.connect() as other:  # another worker commits meanwhile
+            other.execute(
+                text("UPDATE organisation SET slug = 'annan' WHERE id = :id"), {"id": org.id}
+            )
+            other.commit()
+
+    read_then_someone_else_writes()
+    db.session.get(Organisation, org.id).name = "Ändrad"
+    with pytest.raises(OperationalError, match="database is locked"):
+        db.session.flush()  # the plain way fails: the read snapshot cannot become a write
+    db.session.rollback()
+
+    read_then_someone_else_writes()
+    with write_transaction():
+        db.session.get(Organisation, org.id).name = "Ändrad"
+    assert db.session.get(Organisation, org.id).name == "Ändrad"
+
+
 def test_migrations_match_the_models(app):
     """Schema changes go through a migration: the migrated database equals the models."""
     with db.engine.connect() as conn:

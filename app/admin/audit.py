@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..access import roles
 from ..choices import Role
+from ..database import write_transaction
 from ..extensions import db
 from ..models import AuditEvent, User
 from ..web import paginate, render
@@ -95,8 +96,10 @@ def audit_export():
     if not _valid(form):
         return render("admin/audit.html", form=form, page=None, args={}), 422
     filters = {k: v for k, v in request.args.items() if v}
-    audit.record("audit_exported", "organisation", current_user.organisation_id, filters=filters)
-    db.session.commit()
+    with write_transaction():
+        audit.record(
+            "audit_exported", "organisation", current_user.organisation_id, filters=filters
+        )
     query = (
         _filtered(form)
         .outerjoin(User, AuditEvent.user_id == User.id)

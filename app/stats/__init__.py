@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..access import roles
 from ..choices import Role
-from ..database import write_intent
+from ..database import write_transaction
 from ..extensions import db
 from ..i18n import RTL_LOCALES
 from ..models import VisitDaySummary
@@ -37,12 +37,8 @@ bp = Blueprint("stats", __name__, url_prefix="/stats", cli_group=None)
 @bp.cli.command("stats-rebuild")
 def stats_rebuild_command():
     """Recompute the daily visit summaries from the visits (after an import or a repair)."""
-    token = write_intent.set(True)  # one write transaction, BEGIN IMMEDIATE on SQLite
-    try:
+    with write_transaction():
         summary.rebuild(db.session)
-        db.session.commit()
-    finally:
-        write_intent.reset(token)
     days = db.session.scalar(select(func.count()).select_from(VisitDaySummary))
     click.echo(f"Rebuilt the visit summaries: {days} site days.")
 
