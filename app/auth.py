@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -59,7 +60,8 @@ def load_user(user_id: str) -> User | None:
     uid, _sep, token = user_id.partition(":")
     if not uid.isdigit() or not token:
         return None
-    user = db.session.get(User, int(uid))
+    # The organisation comes in the same query: nearly every page reads its settings.
+    user = db.session.get(User, int(uid), options=[joinedload(User.organisation)])
     if user is None or not secrets.compare_digest(user.session_token, token):
         return None
     return user

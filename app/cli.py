@@ -130,12 +130,16 @@ def register_privacy_commands(app: Flask) -> None:
         from .database import write_intent
         from .privacy import purge_expired
 
-        write_intent.set(True)
-        result = purge_expired()
+        token = write_intent.set(True)  # every transaction here writes: BEGIN IMMEDIATE
+        try:
+            result = purge_expired()
+            removed = purge_old_events()
+        finally:
+            write_intent.reset(token)
         click.echo(
             f"Expired referrals closed: {result['expired']}; contact details erased: {result['erased']}"
         )
-        click.echo(f"Audit events past retention removed: {purge_old_events()}")
+        click.echo(f"Audit events past retention removed: {removed}")
 
     from .backup import register as register_backup
 

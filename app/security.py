@@ -80,7 +80,9 @@ def register(app: Flask) -> None:
             h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.endpoint != "static":
             # Pages are private unless a public view said otherwise, and never cached signed in.
-            if current_user.is_authenticated or not response.cache_control.public:
+            # The session, not current_user: after a view's commit the user is expired, and
+            # reading it again would cost a query (and, after a POST, a write transaction).
+            if "_user_id" in session or not response.cache_control.public:
                 h["Cache-Control"] = "no-store"
             h.add("Vary", "Cookie")
         return response

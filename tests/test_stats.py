@@ -385,8 +385,9 @@ def test_median_of_an_even_count_is_the_mean_of_the_middle_two(app, make):
     f = queries.Filters(
         org.id, (site.id,), periods.preset(periods.PeriodKind.MONTH, date(2026, 3, 1))
     )
-    assert queries.median_days_to_first_contact(f, 6) == pytest.approx(3.5)
-    assert queries.median_days_to_first_contact(f, 0) is None
+    first, outcome = queries.median_days(f, 6, 0)
+    assert first == pytest.approx(3.5) and outcome is None
+    assert queries.median_days(f, 0, 0) == (None, None)
 
 
 def test_medians_over_fewer_than_five_referrals_are_hidden(app, world):

@@ -63,13 +63,13 @@ def referral_for_user(user: User, referral_id: int) -> Referral:
     return referral
 
 
-def row_options() -> tuple:
-    """What a queue row shows, loaded with the row: no query per row."""
-    return (
-        joinedload(Referral.site),
-        joinedload(Referral.assignee),
-        joinedload(Referral.service).selectinload(Service.translations),
-    )
+def row_options(service_loaded: bool = False) -> tuple:
+    """What a queue row shows, loaded with the row: no query per row. Rows of one queue find
+    their service (already loaded, with its names) in the session, without a query."""
+    rows = (joinedload(Referral.site), joinedload(Referral.assignee))
+    if service_loaded:
+        return rows
+    return (*rows, joinedload(Referral.service).selectinload(Service.translations))
 
 
 def deadline_expr():
@@ -132,7 +132,7 @@ def queue_query(service: Service, flt: QueueFilter, user: User, today: date) -> 
         order = (Referral.closed_at.desc(), Referral.id.desc())
     else:
         order = (deadline_expr(), Referral.created_at, Referral.id)
-    return query.options(*row_options()).order_by(*order)
+    return query.options(*row_options(service_loaded=True)).order_by(*order)
 
 
 @dataclass

@@ -185,13 +185,13 @@ def _export(fmt: str):
         site_id=context["site_id"],
         service_id=context["service_id"],
     )
-    db.session.commit()
     filename = f"statistik-{period.slug}.{fmt}"
     if fmt == "csv":
         body, mimetype = exports.to_csv(lines), "text/csv; charset=utf-8"
     else:
         body = exports.to_xlsx(lines, _("Statistik"), bold)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    db.session.commit()  # last: the audit row is stored only with a file that was made
     return Response(
         body,
         mimetype=mimetype,

@@ -15,7 +15,7 @@ UTC days (at most two hours off Swedish midnight), the same in the filter and in
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Date, and_, case, cast, func, select
+from sqlalchemy import Date, and_, case, cast, func, null, select
 from sqlalchemy.orm import aliased
 
 from ..choices import Outcome, ReferralStatus
@@ -273,11 +273,12 @@ def referral_trend(f: Filters, bucket: Bucket) -> list[tuple[date, int]]:
     return [(start, counts.get(start, 0)) for start in buckets_in(f.period, bucket)]
 
 
-def _median(days, condition, n: int) -> float | None:
-    """The median of `days` over the `n` referrals that meet `condition`: the database sorts
-    and hands back only the middle one or two values (ORDER BY … LIMIT … OFFSET …)."""
+def _median(days, condition, n: int):
+    """The median of `days` over the `n` referrals that meet `condition`, as a scalar
+    subquery: the database sorts and hands back only the middle one or two values
+    (ORDER BY … LIMIT … OFFSET …). NULL when there is nothing to take the median of."""
     if n == 0:
-        return None
+        return null()
     middle = (
         select(days.label("d"))
         .where(*condition)
@@ -286,23 +287,30 @@ def _median(days, condition, n: int) -> float | None:
         .offset((n - 1) // 2)
         .subquery()
     )
-    value = db.session.scalar(select(func.avg(middle.c.d)))
-    return None if value is None else float(value)
+    return select(func.avg(middle.c.d)).scalar_subquery()
 
 
-def median_days_to_first_contact(f: Filters, n: int) -> float | None:
-    days = days_between(Referral.first_contact_at, Referral.created_at)
-    return _median(days, [*_referral_scope(f), Referral.first_contact_at.is_not(None)], n)
-
-
-def median_days_to_outcome(f: Filters, n: int) -> float | None:
-    days = days_between(Referral.closed_at, Referral.created_at)
-    condition = [
-        *_referral_scope(f),
-        Referral.status == ReferralStatus.CLOSED,
-        Referral.closed_at.is_not(None),
-    ]
-    return _median(days, condition, n)
+def median_days(f: Filters, first_n: int, outcome_n: int) -> tuple[float | None, float | None]:
+    """Median days to first contact (over `first_n` referrals) and to an outcome (over
+    `outcome_n` closed ones), both in one statement; a count of 0 skips its median."""
+    if first_n == 0 and outcome_n == 0:
+        return None, None
+    first = _median(
+        days_between(Referral.first_contact_at, Referral.created_at),
+        [*_referral_scope(f), Referral.first_contact_at.is_not(None)],
+        first_n,
+    )
+    outcome = _median(
+        days_between(Referral.closed_at, Referral.created_at),
+        [
+            *_referral_scope(f),
+            Referral.status == ReferralStatus.CLOSED,
+            Referral.closed_at.is_not(None),
+        ],
+        outcome_n,
+    )
+    row = db.session.execute(select(first.label("first"), outcome.label("outcome"))).one()
+    return tuple(None if value is None else float(value) for value in row)
 
 
 # -- anonymous interest (consent refusals) -----------------------------------------------------

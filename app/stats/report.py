@@ -236,16 +236,14 @@ def build(
     share = Measure(protect_share(started, closed), "percent", closed.value > 0)
     first_n = referrals["with_first_contact"]
     outcome_n = referrals["with_closed_at"]
-    first_contact = Measure(
-        queries.median_days_to_first_contact(f, first_n) if first_n >= threshold else None,
-        "days",
-        first_n > 0,
+    # Medians over fewer referrals than the threshold are not computed at all (shown hidden).
+    first_days, outcome_days = queries.median_days(
+        f,
+        first_n if first_n >= threshold else 0,
+        outcome_n if outcome_n >= threshold else 0,
     )
-    to_outcome = Measure(
-        queries.median_days_to_outcome(f, outcome_n) if outcome_n >= threshold else None,
-        "days",
-        outcome_n > 0,
-    )
+    first_contact = Measure(first_days, "days", first_n > 0)
+    to_outcome = Measure(outcome_days, "days", outcome_n > 0)
     figures = [
         (_("Besöksgrupper"), protected.figure("groups", groups)),
         (_("Vuxna"), protected.figure("adults", adults)),
