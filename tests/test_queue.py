@@ -464,13 +464,30 @@ def test_missing_version_is_refused_as_tampering(client, make, login, world):
 def test_htmx_action_returns_the_row_and_counts_out_of_band(client, make, login, world):
     referral = refer(make, world)
     login(world.coordinator)
-    response = post_status(client, referral, S.CONTACTED, headers=HX)
+    queue_page = {**HX, "HX-Current-URL": f"http://localhost/queue/services/{world.service.id}"}
+    response = post_status(client, referral, S.CONTACTED, headers=queue_page)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.lstrip().startswith("<li") and f'id="referral-{referral.id}"' in html
     assert '<span class="tab-count" id="queue-count-new" hx-swap-oob="true">\n  0' in html
     assert '<span class="tab-count" id="queue-count-contacted" hx-swap-oob="true">\n  1' in html
     assert "<html" not in html
+
+
+def test_htmx_action_from_a_page_without_tabs_sends_no_counts(client, make, login, world):
+    """The referral page and "my tasks" have no tab counts: swapping some in out of band
+    would find no target, which htmx reports as an error in the browser."""
+    referral = refer(make, world)
+    login(world.coordinator)
+    steps = ((f"/queue/referrals/{referral.id}", S.CONTACTED), ("/queue/today", S.IN_PROGRESS))
+    for page, to_status in steps:
+        headers = {**HX, "HX-Current-URL": f"http://localhost{page}"}
+        response = post_status(client, fresh(referral.id), to_status, headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert f'id="referral-{referral.id}"' in html
+        assert "queue-count-" not in html
+    assert fresh(referral.id).status == S.IN_PROGRESS
 
 
 def test_plain_form_redirects_back_to_the_queue_it_came_from(client, make, login, world):

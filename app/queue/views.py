@@ -8,6 +8,7 @@ a 409 that shows the current row; a refused step is a 422 with the message besid
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 from flask import abort, redirect, request, url_for
@@ -221,13 +222,21 @@ def perform(referral_id: int, form_class: type[ActionForm], apply):
 
 
 def action_result(item, status: int = 200, **extra):
-    """The updated row and, out of band, the queue's tab counts."""
-    context = row_context([item], referral=item, counts=queries.tab_counts(item.service))
+    """The updated row and, out of band, the queue's tab counts when the page has them."""
+    counts = queries.tab_counts(item.service) if sent_from_service_queue() else None
+    context = row_context([item], referral=item, counts=counts)
     context["next_url"] = safe_next(request.form.get("next"))
     context.update(extra)
     if is_htmx():
         return render("queue/_action_result.html", **context), status
     return referral_page(item, status, **extra)
+
+
+def sent_from_service_queue() -> bool:
+    """Only a service's queue shows tab counts; htmx names the page it sends from. Counts sent
+    to the referral page or "my tasks" would find no target, which htmx logs as an error."""
+    path = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    return path.startswith(url_for("queue.index") + "services/")
 
 
 def conflict(item):
