@@ -5,10 +5,11 @@ tell apart (prs Dari, ckb Sorani, kmr Kurmanji). Each is shown in the UI languag
 itself, so a visitor can point at their own language on the tablet.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from babel import Locale, UnknownLocaleError
+from markupsafe import Markup
 
 # Roughly the languages Swedish municipalities meet most, newest arrivals and national
 # minority languages included. Add a code here and it can be recorded; nowhere else.
@@ -76,3 +77,26 @@ def sorted_names(ui_locale: str, exclude=()) -> list[LanguageName]:
 def name(code: str, ui_locale: str) -> str:
     found = names(ui_locale).get(code)
     return found.name if found else code
+
+
+CHIP = Markup(
+    '<label class="chip" data-search="{search}"><input type="checkbox" name="languages"'
+    ' value="{code}"{checked}><span class="chip-text">{name}{endonym}</span></label>'
+)
+ENDONYM = Markup(' <span class="chip-endonym" dir="auto">{}</span>')
+
+
+@lru_cache(maxsize=512)
+def chips(ui_locale: str, exclude: frozenset[str], checked: frozenset[str]) -> Markup:
+    """The visit form's "more languages" chips: dozens on every Today page, so they are built
+    once per UI language, site's top languages and selection, not by a macro per request."""
+    return Markup("").join(
+        CHIP.format(
+            search=f"{n.name} {n.endonym} {n.code}".lower(),
+            code=n.code,
+            checked=Markup(" checked") if n.code in checked else "",
+            name=n.name,
+            endonym=ENDONYM.format(n.endonym) if n.endonym else "",
+        )
+        for n in sorted_names(ui_locale, exclude=exclude)
+    )

@@ -125,9 +125,9 @@ class TodayView:
         names = languages.names(self.ui_locale)
         return [names[c] for c in top_language_codes(self.site.id, self.day) if c in names]
 
-    @cached_property
-    def more_languages(self) -> list[languages.LanguageName]:
-        return languages.sorted_names(self.ui_locale, exclude={n.code for n in self.top_languages})
+    def more_language_chips(self, selected) -> str:
+        top = frozenset(n.code for n in self.top_languages)
+        return languages.chips(self.ui_locale, top, frozenset(selected) - top)
 
     @cached_property
     def sites(self) -> list[Site]:
