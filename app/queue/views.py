@@ -8,12 +8,14 @@ a 409 that shows the current row; a refused step is a 422 with the message besid
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 from flask import abort, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -50,6 +52,28 @@ def language_name(code: str) -> str:
         return Locale.parse(code).get_display_name(str(get_locale())) or code
     except (ValueError, UnknownLocaleError):
         return code
+
+
+OPTION = Markup('<option value="{}">{}</option>')
+
+
+@lru_cache(maxsize=256)
+def _option_tags(locale: str, kind: str, status: str | None) -> Markup:
+    """The <option>s of one action select, in `locale` (the request's), built once: a queue
+    page shows them on every row, and each label is a catalogue lookup."""
+    choices = {
+        "steps": [s for s in ReferralStatus if status and s in workflow.ALLOWED[status]],
+        "outcomes": workflow.MANUAL_OUTCOMES,
+        "reasons": list(ReasonCode),
+        "channels": list(AttemptChannel),
+        "results": list(AttemptResult),
+    }[kind]
+    return Markup("").join(OPTION.format(c.value, c.label) for c in choices)
+
+
+@bp.app_template_global("queue_options")
+def option_tags(kind: str, status: str | None = None) -> Markup:
+    return _option_tags(str(get_locale()), kind, status)
 
 
 @bp.context_processor
