@@ -302,6 +302,8 @@ class Referral(db.Model):
 
     __table_args__ = (
         Index("ix_referral_queue", "service_id", "status", "due_date"),
+        # The queue's language filter lists a service's languages from this index alone.
+        Index("ix_referral_service_language", "service_id", "language"),
         # Covers every column the statistics count, so a year of referrals is read from the
         # index alone (area: stats); the (organisation_id, created_at) prefix serves the rest.
         Index(

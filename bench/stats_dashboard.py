@@ -215,7 +215,8 @@ def main() -> None:
                 "report, a year by week, all sites",
                 lambda: report.build(every_site, Bucket.WEEK, 5, services, "sv"),
             )
-            for name in ("visit_summary", "visit_languages", "referral_figures"):
+            timed("  query visit_figures", lambda: queries.visit_figures(every_site, Bucket.WEEK))
+            for name in ("visit_languages", "referral_figures"):
                 fn = getattr(queries, name)
                 timed(f"  query {name}", lambda fn=fn: fn(every_site))
             timed(

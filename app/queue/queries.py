@@ -12,7 +12,7 @@ from datetime import date
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..choices import ReferralStatus, Role
@@ -147,17 +147,23 @@ class TabCount:
 
 
 def tab_counts(service: Service, today: date | None = None) -> list[TabCount]:
-    """Per-status totals and overdue counts of a whole queue, in one GROUP BY."""
+    """Per-status totals and overdue counts of a whole queue, in one statement. Closed
+    referrals (most of a queue after a few years) are only counted, from ix_referral_queue
+    alone; only the open ones are read to see which are overdue."""
     today = today or local_today()
-    rows = db.session.execute(
+    open_rows = (
         select(
             Referral.status,
             func.count(),
             func.sum(case((overdue_expr(today), 1), else_=0)),
         )
-        .where(Referral.service_id == service.id)
+        .where(Referral.service_id == service.id, Referral.status.in_(OPEN_STATUSES))
         .group_by(Referral.status)
-    ).all()
+    )
+    closed = select(literal(ReferralStatus.CLOSED.value), func.count(), literal(0)).where(
+        Referral.service_id == service.id, Referral.status == ReferralStatus.CLOSED
+    )
+    rows = db.session.execute(union_all(open_rows, closed)).all()
     by_status = {status: (int(total), int(overdue or 0)) for status, total, overdue in rows}
     counts = [TabCount(s, *by_status.get(s, (0, 0))) for s in TABS[1:]]
     open_total = sum(c.total for c in counts if c.tab != ReferralStatus.CLOSED)

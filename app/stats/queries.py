@@ -167,19 +167,35 @@ def _interest_scope(f: Filters) -> list:
 # -- visits ------------------------------------------------------------------------------------
 
 
-def visit_summary(f: Filters) -> dict[str, int]:
-    """Groups, people by gender and age band, new and returning, and each topic: one sum over
-    the daily summaries (a row per site and day, not per visit)."""
+SUMMED = ("groups", *COUNT_COLUMNS, "new_groups", *TOPIC_COLUMNS)
+
+
+def visit_figures(f: Filters, bucket: Bucket) -> tuple[dict[str, int], list[tuple[date, int]]]:
+    """The period's visit totals (groups, people by gender and age band, new and returning,
+    each topic) and its groups per week or month, every bucket included: one query over the
+    daily summaries (a row per site and day, not per visit), summed per day, then per bucket;
+    the totals are the buckets added up here."""
+    starts = buckets_in(f.period, bucket)
     if not f.site_ids:
-        return {}
-    columns = [_sum(VisitDaySummary.groups).label("visit_groups")]
-    columns += [_sum(VisitDaySummary.__table__.c[name]).label(name) for name in COUNT_COLUMNS]
-    columns.append(_sum(VisitDaySummary.new_groups).label("new_groups"))
-    columns += [_sum(VisitDaySummary.__table__.c[name]).label(name) for name in TOPIC_COLUMNS]
-    row = db.session.execute(select(*columns).where(*_visit_scope(VisitDaySummary, f))).one()
-    result = {key: int(value) for key, value in row._mapping.items()}
-    result["returning_groups"] = result["visit_groups"] - result["new_groups"]
-    return result
+        return {}, [(start, 0) for start in starts]
+    table = VisitDaySummary.__table__
+    # Per day first, then bucket the (at most 366 a year) days: the date function then runs
+    # once per day, not once per site and day.
+    days = (
+        select(table.c.visit_date.label("day"), *[_sum(table.c[n]).label(n) for n in SUMMED])
+        .where(*_visit_scope(VisitDaySummary, f))
+        .group_by(table.c.visit_date)
+        .subquery()
+    )
+    key = bucket_start(days.c.day, bucket).label("bucket")
+    rows = db.session.execute(
+        select(key, *[func.sum(days.c[n]).label(n) for n in SUMMED]).group_by(key)
+    ).all()
+    totals = {n: sum(int(row._mapping[n] or 0) for row in rows) for n in SUMMED}
+    totals["visit_groups"] = totals.pop("groups")
+    totals["returning_groups"] = totals["visit_groups"] - totals["new_groups"]
+    per_bucket = {as_date(row.bucket): int(row.groups or 0) for row in rows}
+    return totals, [(start, per_bucket.get(start, 0)) for start in starts]
 
 
 def visit_languages(f: Filters) -> list[tuple[str, int]]:
@@ -195,24 +211,6 @@ def visit_languages(f: Filters) -> list[tuple[str, int]]:
         .order_by(count.desc(), VisitDayLanguage.code)
     )
     return [(row.code, int(row.n)) for row in rows]
-
-
-def visit_trend(f: Filters, bucket: Bucket) -> list[tuple[date, int]]:
-    """Visiting groups per week or month, every bucket of the period (zeros included)."""
-    counts: dict[date, int] = {}
-    if f.site_ids:
-        # Sum per day first, then bucket the (at most 366 a year) days: the date function then
-        # runs once per day, not once per site and day.
-        days = (
-            select(VisitDaySummary.visit_date.label("day"), _sum(VisitDaySummary.groups).label("n"))
-            .where(*_visit_scope(VisitDaySummary, f))
-            .group_by(VisitDaySummary.visit_date)
-            .subquery()
-        )
-        key = bucket_start(days.c.day, bucket).label("bucket")
-        rows = db.session.execute(select(key, func.sum(days.c.n).label("n")).group_by(key))
-        counts = {as_date(row.bucket): int(row.n) for row in rows}
-    return [(start, counts.get(start, 0)) for start in buckets_in(f.period, bucket)]
 
 
 # -- referrals ---------------------------------------------------------------------------------

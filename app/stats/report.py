@@ -88,10 +88,9 @@ def build(
     locale: str,
 ) -> Report:
     """Count everything for `f`, protect it, and label it in the reader's language."""
-    visits = queries.visit_summary(f) or {}
+    visits, visit_trend = queries.visit_figures(f, bucket)
     v = lambda key: visits.get(key, 0)  # noqa: E731
     languages = queries.visit_languages(f)
-    visit_trend = queries.visit_trend(f, bucket)
     referrals, by_service = queries.referral_figures(f)
     interest = queries.interest_by_service(f)
     referral_trend = queries.referral_trend(f, bucket)
