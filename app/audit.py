@@ -37,6 +37,8 @@ KNOWN_ACTIONS = [
     "consent_given",
     "contact_read",
     "consent_withdrawn",
+    "referral_created",
+    "referral_updated",
     "retention_purge",
     "audit_purge",
     "user_created",
