@@ -1,6 +1,7 @@
 """Security area: admin users, sites, settings and audit screens; two-factor sign-in; sessions;
 shared throttling; headers on every page; backup and restore."""
 
+import ast
 import csv
 import io
 import os
@@ -384,9 +385,7 @@ def test_audit_screen_filters_by_user_action_object_and_period(client, admin, ma
     assert "consent 9" not in shown("")  # another organisation's events never show
     by_user = shown(f"user={other.id}")
     assert (
-        "consent 7" in by_user
-        and "consent 8" in by_user
-        and "<code>user_updated</code>" not in by_user
+        "consent 7" in by_user and "consent 8" in by_user and 'title="user_updated"' not in by_user
     )
     assert "consent 8" in shown("object_type=consent&object_id=8")
     assert "consent 7" not in shown("object_type=consent&object_id=8")
@@ -394,6 +393,71 @@ def test_audit_screen_filters_by_user_action_object_and_period(client, admin, ma
     assert "consent 8" in recent and "consent 7" not in recent
     period = shown(f"end={(utcnow() - timedelta(days=30)).date()}")
     assert "consent 7" in period and "consent 8" not in period
+
+
+def audit_actions_in_source() -> dict[str, str]:
+    """Every action code app/ can write, with where: the first argument of each `record(...)`
+    call, every `action="..."` keyword, and the default of every parameter named `action`.
+    A call passing something other than a literal must pass a parameter named `action`, whose
+    values the last two rules collect."""
+    found = {}
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            literals = []
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name == "record" and node.args:
+                    first = node.args[0]
+                    assert isinstance(first, ast.Constant) or (
+                        isinstance(first, ast.Name) and first.id == "action"
+                    ), f"{where}:{node.lineno} passes a computed action to record()"
+                    literals.append(first)
+                literals += [k.value for k in node.keywords if k.arg == "action"]
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = node.args.args + node.args.kwonlyargs
+                defaults = [None] * (len(node.args.args) - len(node.args.defaults))
+                defaults += node.args.defaults + node.args.kw_defaults
+                literals += [d for a, d in zip(args, defaults, strict=True) if a.arg == "action"]
+            for literal in literals:
+                if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                    found.setdefault(literal.value, f"{where}:{node.lineno}")
+    return found
+
+
+def test_every_action_written_in_app_is_known_and_labelled():
+    found = audit_actions_in_source()
+    assert {"login", "referral_updated", "contact_read", "register_extract"} <= set(found)
+    missing = {
+        action: where for action, where in found.items() if action not in audit.KNOWN_ACTIONS
+    }
+    assert not missing, f"add these to app.audit.ACTION_LABELS: {missing}"
+    assert audit.KNOWN_ACTIONS == list(audit.ACTION_LABELS)
+
+
+@pytest.mark.parametrize(
+    "locale,label",
+    [
+        ("sv", "Visade kontaktuppgifter"),
+        ("en", "Viewed contact details"),
+        ("ar", "عرض بيانات الاتصال"),
+    ],
+)
+def test_audit_screen_shows_translated_labels_and_the_export_raw_codes(
+    client, admin, org, locale, label
+):
+    audit.record("contact_read", "consent", 5, user=admin)
+    db.session.commit()
+    client.post("/locale", data={"locale": locale, "next": "/"})
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    assert f'<option value="contact_read">{label}</option>' in html
+    assert f'<td title="contact_read">{label}</td>' in html
+    if locale != "sv":
+        assert "Visade kontaktuppgifter" not in html
+    export = client.get("/admin/audit/export.csv").get_data(as_text=True)
+    assert "contact_read" in [row[1] for row in csv.reader(io.StringIO(export))]
+    assert label not in export
 
 
 @pytest.mark.parametrize(
