@@ -575,6 +575,15 @@ def test_contact_details_never_reach_the_audit_log(app, client, make, login):
         assert secret not in dump
 
 
+def test_purge_command_leaves_no_write_intent_behind(app):
+    """The command asks for BEGIN IMMEDIATE; left set, every later read in the same thread
+    would take SQLite's write lock and block a second connection (the streamed export)."""
+    from app.database import write_intent
+
+    assert app.test_cli_runner().invoke(args=["purge-expired"]).exit_code == 0
+    assert write_intent.get() is False
+
+
 def test_purge_removes_audit_events_past_the_organisations_retention(app, make):
     short = make.org(audit_retention_days=200)
     long_ = make.org(audit_retention_days=3000)
