@@ -5,21 +5,15 @@ instance, the database itself refuses UPDATE on `audit_event` (a trigger created
 with the table, on SQLite and PostgreSQL alike), and the only DELETE is the retention purge
 below, which removes whole events older than the organisation's `audit_retention_days`.
 
-Actions written by each area (the audit screen filters on these codes):
-- auth / two-factor: login, login_failed, logout, totp_enrolled, totp_failed, totp_reset
-- privacy: consent_given, contact_read (every read of contact details), consent_withdrawn,
-  retention_purge, audit_purge
-- admin users: user_created, user_updated, user_disabled, user_enabled
-- admin sites: site_created, site_updated
-- admin settings: settings_updated
-- audit screen: audit_exported (every export)
-- other areas add theirs (referral changes, service and consent-text edits, exports) and
-  list them in `KNOWN_ACTIONS` so the filter offers them.
+Every action code is listed in `ACTION_LABELS` with its label for the audit screen (the filter
+and the table show the label, the CSV export the raw code); a test scans app/ for codes
+passed to `record` that are missing there.
 """
 
 from datetime import timedelta
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import DDL, Table, delete, event, select
 from sqlalchemy.orm import Session
@@ -27,27 +21,59 @@ from sqlalchemy.orm import Session
 from .extensions import db
 from .models import AuditEvent, Organisation, utcnow
 
-KNOWN_ACTIONS = [
-    "login",
-    "login_failed",
-    "logout",
-    "totp_enrolled",
-    "totp_failed",
-    "totp_reset",
-    "consent_given",
-    "contact_read",
-    "consent_withdrawn",
-    "retention_purge",
-    "audit_purge",
-    "user_created",
-    "user_updated",
-    "user_disabled",
-    "user_enabled",
-    "site_created",
-    "site_updated",
-    "settings_updated",
-    "audit_exported",
-]
+# Grouped by area, in the order the filter offers them.
+ACTION_LABELS = {
+    # sign-in and two-factor
+    "login": _l("Loggade in"),
+    "login_failed": _l("Misslyckad inloggning"),
+    "logout": _l("Loggade ut"),
+    "totp_enrolled": _l("Slog på tvåstegsverifiering"),
+    "totp_failed": _l("Fel kod vid tvåstegsverifiering"),
+    "totp_reset": _l("Nollställde tvåstegsverifiering"),
+    "kiosk_start": _l("Startade kioskläge"),
+    "kiosk_exit": _l("Avslutade kioskläge"),
+    # privacy: consents, contact details, referrals
+    "consent_given": _l("Samtycke lämnat"),
+    "consent_refused": _l("Samtycke nekat, intresse räknat anonymt"),
+    "contact_read": _l("Visade kontaktuppgifter"),
+    "register_extract": _l("Visade registerutdrag"),
+    "register_extract_refused": _l("Registerutdrag utan träff"),
+    "consent_withdrawn": _l("Samtycke återkallat"),
+    "referral_created": _l("Hänvisning skapad"),
+    "referral_updated": _l("Hänvisning ändrad"),
+    "retention_purge": _l("Gallring av kontaktuppgifter"),
+    # visits
+    "visit.update": _l("Besök ändrat"),
+    "visit.delete": _l("Besök borttaget"),
+    # administration
+    "user_created": _l("Användare skapad"),
+    "user_updated": _l("Användare ändrad"),
+    "user_disabled": _l("Användare avstängd"),
+    "user_enabled": _l("Användare aktiverad"),
+    "site_created": _l("Förskola skapad"),
+    "site_updated": _l("Förskola ändrad"),
+    "settings_updated": _l("Inställningar ändrade"),
+    "service_create": _l("Tjänst skapad"),
+    "service_update": _l("Tjänst ändrad"),
+    "service_translation_update": _l("Tjänstens text ändrad"),
+    "service_audio_upload": _l("Ljudfil sparad"),
+    "service_audio_remove": _l("Ljudfil borttagen"),
+    "catalogue_export": _l("Tjänstekatalogen exporterad"),
+    "catalogue_import": _l("Tjänstekatalogen inläst"),
+    "consent_text_created": _l("Samtyckestext skapad"),
+    "consent_text_edited": _l("Samtyckestext ändrad"),
+    "consent_text_published": _l("Samtyckestext publicerad"),
+    # exports and the log itself
+    "export": _l("Statistik exporterad"),
+    "audit_exported": _l("Loggen exporterad"),
+    "audit_purge": _l("Gallring av loggen"),
+}
+KNOWN_ACTIONS = list(ACTION_LABELS)
+
+
+def action_label(action: str):
+    """The translated label of an action code; an unknown (retired) code is shown as it is."""
+    return ACTION_LABELS.get(action, action)
 
 
 class AuditLogIsAppendOnly(RuntimeError):

@@ -36,6 +36,7 @@ from .choices import TranslationStatus
 from .extensions import db
 from .i18n import DEFAULT_LOCALE, LOCALES
 from .models import Organisation, Service, ServiceTranslation
+from .text_input import clean_text
 
 FORMAT = "bro-hsds"
 VERSION = 1
@@ -633,7 +634,7 @@ def _string(value, where: str, errors: list[str], limit: int, required: bool = F
     if not isinstance(value, str):
         errors.append(_("%(where)s: ska vara text.", where=where))
         return ""
-    value = value.strip()
+    value = clean_text(value).strip()  # an imported file is pasted text too
     if required and not value:
         errors.append(_("%(where)s: får inte vara tomt.", where=where))
     if len(value) > limit:

@@ -130,16 +130,18 @@ def register_privacy_commands(app: Flask) -> None:
         from .database import write_intent
         from .privacy import purge_expired
 
-        token = write_intent.set(True)  # every transaction here writes: BEGIN IMMEDIATE
+        # Reset afterwards: a command run inside a longer-lived process (the test suite) must
+        # not leave every later transaction of that thread starting with BEGIN IMMEDIATE.
+        token = write_intent.set(True)
         try:
             result = purge_expired()
-            removed = purge_old_events()
+            click.echo(
+                f"Expired referrals closed: {result['expired']}; "
+                f"contact details erased: {result['erased']}"
+            )
+            click.echo(f"Audit events past retention removed: {purge_old_events()}")
         finally:
             write_intent.reset(token)
-        click.echo(
-            f"Expired referrals closed: {result['expired']}; contact details erased: {result['erased']}"
-        )
-        click.echo(f"Audit events past retention removed: {removed}")
 
     from .backup import register as register_backup
 

@@ -94,6 +94,7 @@ def record_consent(
     db.session.flush()
     db.session.add(ContactDetails(consent_id=consent.id, **contact.__dict__))
     due = add_working_days(local_today(), org.first_contact_working_days)
+    referrals = []
     for service in services:
         referral = Referral(
             organisation_id=org.id,
@@ -110,7 +111,17 @@ def record_consent(
             ReferralEvent(by_id=by.id, kind="created", to_status=ReferralStatus.NEW)
         )
         db.session.add(referral)
+        referrals.append(referral)
     db.session.flush()
+    for referral in referrals:
+        audit.record(
+            "referral_created",
+            "referral",
+            referral.id,
+            user=by,
+            consent_id=consent.id,
+            service_id=referral.service_id,
+        )
     audit.record(
         "consent_given",
         "consent",

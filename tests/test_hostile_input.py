@@ -3,9 +3,13 @@ escaped on every page that shows them, in Swedish and Arabic; random values in e
 field and query string of every route never give a 500.
 
 `HOSTILE_FIELDS` is the list to extend when an area adds a text field: the form to post, how
-to fill the rest of the form, and the pages that show the value afterwards.
+to fill the rest of the form, and the pages that show the value afterwards (a `Read` when
+another actor or a POST shows it). Names refuse invisible direction controls with a message;
+longer texts lose them (app/text_input.py).
 """
 
+import io
+import json
 import os
 import re
 from collections.abc import Callable
@@ -15,10 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app import catalogue
 from app.extensions import db
-from app.models import Site, User
+from app.models import Consent, ConsentText, Service, ServiceTranslation, Site, User
 from tests.security_world import (
     World,
     build_world,
@@ -39,14 +44,28 @@ BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
+class Read:
+    """A page read some other way than a GET by the poster: by another actor (a coordinator
+    revealing contact details), or by a POST (the reveal, a register extract)."""
+
+    url: str
+    method: str = "GET"
+    reader: str | None = None
+    data: dict | None = None
+
+
+@dataclass
 class HostileField:
-    """One text field: where it is posted, and which pages show it afterwards."""
+    """One text field: where it is posted, and which pages show it afterwards. The callables
+    get the world, the payload and the interface locale of the test; `after` runs a step
+    between the post and the reads (publishing a draft)."""
 
     label: str
     actor: str
-    form_url: Callable[[World], str]
-    form_data: Callable[[World, str], dict]
-    pages: Callable[[World, str], list[str]]  # called after the post, with the payload
+    form_url: Callable[[World, str], str]
+    form_data: Callable[[World, str, str], dict]
+    pages: Callable[[World, str, str], list[str | Read]]  # called after the post
+    after: Callable[[object, World], None] | None = None
 
 
 def _user_by_name(name: str) -> User:
@@ -57,19 +76,87 @@ def _site_by_name(name: str) -> Site:
     return db.session.scalar(select(Site).where(Site.name == name))
 
 
+def _newest(model):
+    return db.session.scalar(select(model).order_by(model.id.desc()).limit(1))
+
+
+def _publish_newest_consent_text(client, _w) -> None:
+    text = _newest(ConsentText)
+    assert client.post(f"/admin/consent-texts/{text.id}/publish").status_code == 303
+
+
+def _service_form(w, p, _locale) -> dict:
+    return {
+        "slug": w.service_x.slug,
+        "pictogram": catalogue.PICTOGRAMS[0],
+        "address": p,
+        "opening_hours": p,
+        "sort_order": "100",
+        "is_active": "y",
+    }
+
+
+def _service_text_pages(w, _p, locale) -> list[str]:
+    x = w.service_x
+    pages = [
+        f"/admin/services/{x.id}/texts/{locale}",
+        f"/{locale}/",
+        f"/{locale}/{x.slug}",
+        f"/{locale}/{x.slug}/print",
+        "/queue/",
+        f"/queue/services/{x.id}",
+        f"/queue/referrals/{w.referral_a1_x.id}",
+        f"/sites/{w.site_a1.id}/referrals/new",
+        f"/sites/{w.site_a1.id}/referrals/consent?service_id={x.id}&visitor_lang={locale}",
+    ]
+    if locale == "sv":  # the list and the other languages' editors show the Swedish text
+        pages += ["/admin/services/", f"/admin/services/{x.id}/texts/ar"]
+    return pages
+
+
+def _contact_data(w, p, locale) -> dict:
+    return {
+        "service_id": [w.service_x.id],
+        "visitor_lang": locale,
+        "text_id": w.text_a.id,
+        "form_key": "hostile-contact",
+        "agree_processing": "y",
+        "agree_disclosure": "y",
+        "method": "tablet",
+        "first_name": p,
+        "phone": "070-123 45 67",
+        "email": "",
+        "contact_language": locale,
+        "best_time": "morning",
+    }
+
+
+def _contact_pages(_w, _p, _locale) -> list[Read]:
+    consent = _newest(Consent)
+    return [
+        Read(f"/queue/referrals/{consent.referrals[0].id}/contact", "POST", reader="coordinator_x"),
+        Read(
+            "/referrals/extract",
+            "POST",
+            reader="staff_a1",
+            data={"code": consent.reference_code, "phone": "070-123 45 67"},
+        ),
+    ]
+
+
 HOSTILE_FIELDS = [
     HostileField(
         "user name (new)",
         "admin_a",
-        lambda w: "/admin/users/new",
-        lambda w, p: {
+        lambda w, _locale: "/admin/users/new",
+        lambda w, p, _locale: {
             "name": p,
             "email": "hostile@example.test",
             "role": "staff",
             "sites": [w.site_a1.id],
             "password": "a long enough passphrase 42",
         },
-        lambda w, p: [
+        lambda w, p, _locale: [
             "/admin/users/",
             f"/admin/users/{_user_by_name(p).id}",
             "/admin/audit/",
@@ -78,21 +165,21 @@ HOSTILE_FIELDS = [
     HostileField(
         "user name (edit)",
         "admin_a",
-        lambda w: f"/admin/users/{w.users['staff_a1'].id}",
-        lambda w, p: {
+        lambda w, _locale: f"/admin/users/{w.users['staff_a1'].id}",
+        lambda w, p, _locale: {
             "name": p,
             "email": w.users["staff_a1"].email,
             "role": "staff",
             "sites": [w.site_a1.id],
         },
-        lambda w, p: ["/admin/users/", f"/admin/users/{w.users['staff_a1'].id}"],
+        lambda w, p, _locale: ["/admin/users/", f"/admin/users/{w.users['staff_a1'].id}"],
     ),
     HostileField(
         "site name (new)",
         "admin_a",
-        lambda w: "/admin/sites/new",
-        lambda w, p: {"name": p, "is_active": "y"},
-        lambda w, p: [
+        lambda w, _locale: "/admin/sites/new",
+        lambda w, p, _locale: {"name": p, "is_active": "y"},
+        lambda w, p, _locale: [
             "/admin/sites/",
             f"/admin/sites/{_site_by_name(p).id}",
             "/admin/users/new",
@@ -102,11 +189,81 @@ HOSTILE_FIELDS = [
     HostileField(
         "site name (edit)",
         "admin_a",
-        lambda w: f"/admin/sites/{w.site_a1.id}",
-        lambda w, p: {"name": p, "is_active": "y"},
-        lambda w, p: ["/admin/sites/", f"/admin/sites/{w.site_a1.id}", "/admin/users/new"],
+        lambda w, _locale: f"/admin/sites/{w.site_a1.id}",
+        lambda w, p, _locale: {"name": p, "is_active": "y"},
+        lambda w, p, _locale: [
+            "/admin/sites/",
+            f"/admin/sites/{w.site_a1.id}",
+            "/admin/users/new",
+        ],
+    ),
+    HostileField(
+        "service name (translation in the interface language)",
+        "admin_a",
+        lambda w, locale: f"/admin/services/{w.service_x.id}/texts/{locale}",
+        lambda w, p, _locale: {"name": p, "summary": "Kort.", "status": "reviewed"},
+        _service_text_pages,
+    ),
+    HostileField(
+        "service texts (summary, eligibility, how to start)",
+        "admin_a",
+        lambda w, locale: f"/admin/services/{w.service_x.id}/texts/{locale}",
+        lambda w, p, _locale: {
+            "name": "SFI",
+            "summary": p,
+            "eligibility": p,
+            "how_to_start": p,
+            "status": "reviewed",
+        },
+        lambda w, p, locale: [
+            f"/admin/services/{w.service_x.id}/texts/{locale}",
+            f"/{locale}/{w.service_x.slug}",
+            f"/{locale}/{w.service_x.slug}/print",
+            *([f"/admin/services/{w.service_x.id}/texts/ar"] if locale == "sv" else []),
+        ],
+    ),
+    HostileField(
+        "service address and opening hours",
+        "admin_a",
+        lambda w, _locale: f"/admin/services/{w.service_x.id}",
+        _service_form,
+        lambda w, p, locale: [
+            f"/admin/services/{w.service_x.id}",
+            f"/{locale}/{w.service_x.slug}",
+            f"/{locale}/{w.service_x.slug}/print",
+        ],
+    ),
+    HostileField(
+        "consent text (draft)",
+        "admin_a",
+        lambda w, _locale: "/admin/consent-texts/new",
+        lambda w, p, locale: {"locale": locale, "legal_basis": "consent", "body": p},
+        lambda w, p, locale: [f"/admin/consent-texts/{_newest(ConsentText).id}/edit"],
+    ),
+    HostileField(
+        "consent text (published, on the consent screen)",
+        "admin_a",
+        lambda w, _locale: "/admin/consent-texts/new",
+        lambda w, p, locale: {"locale": locale, "legal_basis": "consent", "body": p},
+        lambda w, p, locale: [
+            f"/sites/{w.site_a1.id}/referrals/consent?service_id={w.service_x.id}"
+            f"&visitor_lang={locale}"
+        ],
+        after=_publish_newest_consent_text,
+    ),
+    HostileField(
+        "contact first name (referral flow)",
+        "staff_a1",
+        lambda w, _locale: f"/sites/{w.site_a1.id}/referrals",
+        _contact_data,
+        _contact_pages,
     ),
 ]
+
+
+def sign_in_with_locale(client, user: User, locale: str) -> None:
+    sign_in_as(client, user)
+    client.post("/locale", data={"locale": locale, "next": "/"})
 
 
 @pytest.mark.parametrize("locale", ["sv", "ar"])
@@ -114,22 +271,85 @@ HOSTILE_FIELDS = [
 @pytest.mark.parametrize("target", HOSTILE_FIELDS, ids=lambda f: f.label)
 def test_payloads_come_back_escaped_everywhere(client, make, target, payload, locale):
     world = build_world(make)
-    user = world.users[target.actor]
-    sign_in_as(client, user)
-    client.post("/locale", data={"locale": locale, "next": "/"})
-    response = client.post(target.form_url(world), data=target.form_data(world, payload))
+    sign_in_with_locale(client, world.users[target.actor], locale)
+    response = client.post(
+        target.form_url(world, locale), data=target.form_data(world, payload, locale)
+    )
     if BIDI_CONTROLS.search(payload) and response.status_code == 422:
         return  # refusing direction overrides in a name is the right answer too
     assert response.status_code in (200, 303), response.status_code
-    for url in target.pages(world, payload):
-        page = client.get(url)
-        html = page.get_data(as_text=True)
-        assert page.status_code == 200, url
+    if target.after:
+        target.after(client, world)
+    for page in target.pages(world, payload, locale):
+        read = page if isinstance(page, Read) else Read(page)
+        if read.reader:
+            sign_in_with_locale(client, world.users[read.reader], locale)
+        response = client.open(read.url, method=read.method, data=read.data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, read.url
         assert f'lang="{locale}"' in html
-        assert payload not in html or payload == str(escape(payload)), url
-        assert not BIDI_CONTROLS.search(html), f"{url} renders a direction override"
+        assert payload not in html or payload == str(escape(payload)), read.url
+        assert not BIDI_CONTROLS.search(html), f"{read.url} renders a direction override"
         if not BIDI_CONTROLS.search(payload):
-            assert str(escape(payload)) in html, url
+            assert str(escape(payload)) in html, read.url
+
+
+NAME_FIELDS = {
+    "user name (new)",
+    "user name (edit)",
+    "site name (new)",
+    "site name (edit)",
+    "service name (translation in the interface language)",
+    "contact first name (referral flow)",
+}
+OVERRIDE_REFUSED = {
+    "sv": "Namnet innehåller osynliga styrtecken",
+    "ar": "يحتوي الاسم على رموز تحكم غير مرئية",
+}
+
+
+@pytest.mark.parametrize("locale", ["sv", "ar"])
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u2067", "\u0007"])
+@pytest.mark.parametrize(
+    "target", [f for f in HOSTILE_FIELDS if f.label in NAME_FIELDS], ids=lambda f: f.label
+)
+def test_names_refuse_direction_overrides_with_a_translated_message(
+    client, make, target, control, locale
+):
+    world = build_world(make)
+    sign_in_with_locale(client, world.users[target.actor], locale)
+    name = f"Fatima {control}gnp.exe"
+    response = client.post(
+        target.form_url(world, locale), data=target.form_data(world, name, locale)
+    )
+    assert response.status_code == 422
+    assert OVERRIDE_REFUSED[locale] in response.get_data(as_text=True)
+    assert not db.session.scalar(select(User.id).where(User.name == name))
+    assert not db.session.scalar(select(Site.id).where(Site.name == name))
+    assert db.session.scalar(select(func.count(Consent.id))) == 2  # only the world's
+
+
+def test_an_imported_catalogue_loses_direction_overrides(client, make):
+    world = build_world(make)
+    sign_in_with_locale(client, world.users["admin_a"], "sv")
+    text = {"name": "Fatima \u202egnp.exe", "description": "Rad ett\n\u2067Rad två\u2069"}
+    catalogue_file = {"services": [{"id": "spoof", "translations": {"sv": text}}]}
+    response = client.post(
+        "/admin/services/import",
+        data={"file": (io.BytesIO(json.dumps(catalogue_file).encode()), "c.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code in (200, 303)
+    stored = db.session.scalar(
+        select(ServiceTranslation)
+        .where(ServiceTranslation.locale == "sv")
+        .join(Service)
+        .where(Service.slug == "spoof")
+    )
+    assert (stored.name, stored.summary) == ("Fatima gnp.exe", "Rad ett\nRad två")
+    page = client.get("/sv/spoof")
+    assert page.status_code == 200 and "Fatima gnp.exe" in page.get_data(as_text=True)
+    assert not BIDI_CONTROLS.search(page.get_data(as_text=True))
 
 
 # --- property-based: random values to every form field and query string -------------------

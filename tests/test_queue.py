@@ -650,6 +650,40 @@ def test_contact_details_only_on_explicit_request_and_audited(client, make, logi
     assert fragment.get_data(as_text=True).lstrip().startswith("<section")
 
 
+def audit_rows(action: str) -> list[tuple]:
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    )
+    return [(e.user_id, e.object_type, e.object_id, e.detail) for e in events]
+
+
+def test_every_queue_action_writes_a_referral_updated_audit_event(client, make, login, world):
+    referral = refer(make, world, first_name="Hodan", phone="+46701112233")
+    login(world.coordinator)
+    url = f"/queue/referrals/{referral.id}"
+    day = add_working_days(local_today(), 4)
+    client.post(f"{url}/assign", data={"version": 1, "assignee_id": world.coordinator.id})
+    log(client, fresh(referral.id), result="reached")
+    client.post(f"{url}/follow-up", data={"version": 3, "follow_up_date": day.isoformat()})
+    post_status(client, fresh(referral.id), S.CLOSED, outcome=Outcome.STARTED)
+    me, ref = world.coordinator.id, referral.id
+    assert audit_rows("referral_updated") == [
+        (me, "referral", ref, {"step": "assign", "status": S.NEW, "outcome": None, "assignee_id": me}),
+        (me, "referral", ref, {"step": "attempt", "status": S.CONTACTED, "outcome": None, "assignee_id": me}),
+        (me, "referral", ref, {"step": "follow_up", "status": S.CONTACTED, "outcome": None, "assignee_id": me}),
+        (me, "referral", ref, {"step": "status", "status": S.CLOSED, "outcome": Outcome.STARTED, "assignee_id": me}),
+    ]  # fmt: skip
+
+
+def test_a_refused_or_stale_queue_action_writes_no_audit_event(client, make, login, world):
+    referral = refer(make, world)
+    login(world.coordinator)
+    assert post_status(client, referral, S.CLOSED).status_code == 422  # no outcome
+    stale = {"version": 7, "follow_up_date": add_working_days(local_today(), 4).isoformat()}
+    assert client.post(f"/queue/referrals/{referral.id}/follow-up", data=stale).status_code == 409
+    assert audit_rows("referral_updated") == []
+
+
 def test_after_withdrawal_the_page_says_the_details_are_erased(client, make, login, world):
     referral = refer(make, world, first_name="Hodan")
     privacy.withdraw(referral.consent, by=world.staff)

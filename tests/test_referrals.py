@@ -438,6 +438,19 @@ def test_audit_events_exist_for_reads_and_withdrawal_without_contact_details(cli
     assert "Audrunella" not in dumped and "701112233" not in dumped
 
 
+def test_each_referral_created_by_the_flow_has_its_own_audit_event(client, w):
+    consent_id = make_consent_via_flow(client, w, first_name="Audrunella", phone="0701112233")
+    referrals = db.session.scalars(select(Referral).order_by(Referral.id)).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "referral_created").order_by(AuditEvent.id)
+    ).all()
+    assert [(e.user_id, e.object_type, e.object_id, e.detail) for e in events] == [
+        (w.staff.id, "referral", r.id, {"consent_id": consent_id, "service_id": r.service_id})
+        for r in referrals
+    ]
+    assert {r.service_id for r in referrals} == {w.sfi.id, w.so.id}
+
+
 # -- consent texts admin ----------------------------------------------------------------------
 
 

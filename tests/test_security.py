@@ -1,6 +1,7 @@
 """Security area: admin users, sites, settings and audit screens; two-factor sign-in; sessions;
 shared throttling; headers on every page; backup and restore."""
 
+import ast
 import csv
 import io
 import os
@@ -384,9 +385,7 @@ def test_audit_screen_filters_by_user_action_object_and_period(client, admin, ma
     assert "consent 9" not in shown("")  # another organisation's events never show
     by_user = shown(f"user={other.id}")
     assert (
-        "consent 7" in by_user
-        and "consent 8" in by_user
-        and "<code>user_updated</code>" not in by_user
+        "consent 7" in by_user and "consent 8" in by_user and 'title="user_updated"' not in by_user
     )
     assert "consent 8" in shown("object_type=consent&object_id=8")
     assert "consent 7" not in shown("object_type=consent&object_id=8")
@@ -394,6 +393,71 @@ def test_audit_screen_filters_by_user_action_object_and_period(client, admin, ma
     assert "consent 8" in recent and "consent 7" not in recent
     period = shown(f"end={(utcnow() - timedelta(days=30)).date()}")
     assert "consent 7" in period and "consent 8" not in period
+
+
+def audit_actions_in_source() -> dict[str, str]:
+    """Every action code app/ can write, with where: the first argument of each `record(...)`
+    call, every `action="..."` keyword, and the default of every parameter named `action`.
+    A call passing something other than a literal must pass a parameter named `action`, whose
+    values the last two rules collect."""
+    found = {}
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            literals = []
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name == "record" and node.args:
+                    first = node.args[0]
+                    assert isinstance(first, ast.Constant) or (
+                        isinstance(first, ast.Name) and first.id == "action"
+                    ), f"{where}:{node.lineno} passes a computed action to record()"
+                    literals.append(first)
+                literals += [k.value for k in node.keywords if k.arg == "action"]
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = node.args.args + node.args.kwonlyargs
+                defaults = [None] * (len(node.args.args) - len(node.args.defaults))
+                defaults += node.args.defaults + node.args.kw_defaults
+                literals += [d for a, d in zip(args, defaults, strict=True) if a.arg == "action"]
+            for literal in literals:
+                if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                    found.setdefault(literal.value, f"{where}:{node.lineno}")
+    return found
+
+
+def test_every_action_written_in_app_is_known_and_labelled():
+    found = audit_actions_in_source()
+    assert {"login", "referral_updated", "contact_read", "register_extract"} <= set(found)
+    missing = {
+        action: where for action, where in found.items() if action not in audit.KNOWN_ACTIONS
+    }
+    assert not missing, f"add these to app.audit.ACTION_LABELS: {missing}"
+    assert audit.KNOWN_ACTIONS == list(audit.ACTION_LABELS)
+
+
+@pytest.mark.parametrize(
+    "locale,label",
+    [
+        ("sv", "Visade kontaktuppgifter"),
+        ("en", "Viewed contact details"),
+        ("ar", "عرض بيانات الاتصال"),
+    ],
+)
+def test_audit_screen_shows_translated_labels_and_the_export_raw_codes(
+    client, admin, org, locale, label
+):
+    audit.record("contact_read", "consent", 5, user=admin)
+    db.session.commit()
+    client.post("/locale", data={"locale": locale, "next": "/"})
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    assert f'<option value="contact_read">{label}</option>' in html
+    assert f'<td title="contact_read">{label}</td>' in html
+    if locale != "sv":
+        assert "Visade kontaktuppgifter" not in html
+    export = client.get("/admin/audit/export.csv").get_data(as_text=True)
+    assert "contact_read" in [row[1] for row in csv.reader(io.StringIO(export))]
+    assert label not in export
 
 
 @pytest.mark.parametrize(
@@ -447,22 +511,77 @@ def test_audit_export_reads_a_long_log_in_pages_without_losing_a_row(client, adm
     assert ids == list(range(1, 1204))
 
 
-def test_contact_details_never_reach_the_audit_log(client, make):
-    from app import privacy
+def test_contact_details_never_reach_the_audit_log(app, client, make, login):
+    """A whole referral's life through the screens: the flow, a reveal, every queue action, a
+    register extract and the withdrawal. Not one column of any audit row holds the first
+    name, the phone number or the e-mail address, in any spelling the visitor gave."""
+    from app.workdays import add_working_days, local_today
 
     org = make.org()
     site = make.site(org)
+    service = make.service(org, slug="sfi")
     staff = make.user(org, sites=[site])
-    consent = make.referral_consent(
-        site, [make.service(org)], by=staff, first_name="Zainab", phone="+46701112233"
+    coordinator = make.user(org, Role.COORDINATOR, services=[service])
+    consent_text = make.consent_text(org)
+    login(staff)
+    created = client.post(
+        f"/sites/{site.id}/referrals",
+        data={
+            "service_id": [service.id],
+            "visitor_lang": "sv",
+            "text_id": consent_text.id,
+            "form_key": "audit-privacy",
+            "agree_processing": "y",
+            "agree_disclosure": "y",
+            "method": "tablet",
+            "first_name": "Zainab",
+            "phone": "070-111 22 33",
+            "email": "Zainab.Hassan@Posten.se",
+            "contact_language": "sv",
+            "best_time": "morning",
+        },
     )
-    privacy.contact_details(consent, by=staff)
-    privacy.withdraw(consent, by=staff)
-    dump = " ".join(
-        f"{e.action} {e.detail} {e.object_type}" for e in db.session.scalars(select(AuditEvent))
-    )
-    assert "contact_read" in dump and "consent_withdrawn" in dump
-    assert "Zainab" not in dump and "701112233" not in dump
+    assert created.status_code == 303
+    consent = db.session.scalar(select(Consent))
+    referral = consent.referrals[0]
+    client.post("/referrals/extract", data={"code": consent.reference_code, "phone": "0701112233"})
+    queue = app.test_client()
+    login(coordinator, c=queue)
+    url = f"/queue/referrals/{referral.id}"
+    revealed = queue.post(f"{url}/contact").get_data(as_text=True)
+    assert "Zainab" in revealed and "zainab.hassan@posten.se" in revealed
+    steps = [
+        ("assign", {"assignee_id": coordinator.id}),
+        ("attempts", {"channel": "phone", "result": "reached", "on_date": local_today()}),
+        ("follow-up", {"follow_up_date": add_working_days(local_today(), 3)}),
+        ("status", {"to_status": "in_progress"}),
+    ]
+    for version, (step, data) in enumerate(steps, start=1):
+        assert queue.post(f"{url}/{step}", data={"version": version, **data}).status_code == 303
+    assert client.post(f"/consents/{consent.id}/withdraw").status_code == 303
+
+    rows = db.session.execute(text("SELECT * FROM audit_event")).all()
+    actions = {row.action for row in rows}
+    assert {
+        "consent_given",
+        "referral_created",
+        "register_extract",
+        "contact_read",
+        "referral_updated",
+        "consent_withdrawn",
+    } <= actions
+    dump = " ".join(str(value) for row in rows for value in row).lower()
+    for secret in ("zainab", "701112233", "070-111", "111 22 33", "hassan", "posten.se"):
+        assert secret not in dump
+
+
+def test_purge_command_leaves_no_write_intent_behind(app):
+    """The command asks for BEGIN IMMEDIATE; left set, every later read in the same thread
+    would take SQLite's write lock and block a second connection (the streamed export)."""
+    from app.database import write_intent
+
+    assert app.test_cli_runner().invoke(args=["purge-expired"]).exit_code == 0
+    assert write_intent.get() is False
 
 
 def test_purge_removes_audit_events_past_the_organisations_retention(app, make):

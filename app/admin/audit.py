@@ -32,6 +32,11 @@ OBJECT_TYPES = ["user", "site", "organisation", "consent", "referral", "service"
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+@bp.context_processor
+def _audit_context() -> dict:
+    return {"action_label": audit.action_label}
+
+
 def _filter_form() -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
     users = db.session.execute(
@@ -40,7 +45,9 @@ def _filter_form() -> AuditFilterForm:
         .order_by(User.name)
     )
     form.user.choices = [("", _("Alla"))] + [(str(uid), name) for uid, name in users]
-    form.action.choices = [("", _("Alla"))] + [(a, a) for a in audit.KNOWN_ACTIONS]
+    form.action.choices = [("", _("Alla"))] + [
+        (a, str(label)) for a, label in audit.ACTION_LABELS.items()
+    ]
     form.object_type.choices = [("", _("Alla"))] + [(t, t) for t in OBJECT_TYPES]
     return form
 

@@ -17,6 +17,7 @@ from ..choices import ConsentTextStatus, LegalBasis, Role
 from ..extensions import db
 from ..i18n import LOCALES
 from ..models import ConsentText, Organisation, User, utcnow
+from ..text_input import clean_text
 from ..web import render
 from . import SECTIONS, bp
 
@@ -33,7 +34,9 @@ class ConsentTextForm(FlaskForm):
     locale = SelectField(_l("Språk"), choices=lambda: list(LOCALES.items()))
     legal_basis = SelectField(_l("Rättslig grund"), choices=LegalBasis.choices)
     body = TextAreaField(
-        _l("Text"), validators=[DataRequired(message=_l("Skriv texten.")), Length(max=10000)]
+        _l("Text"),
+        validators=[DataRequired(message=_l("Skriv texten.")), Length(max=10000)],
+        filters=[clean_text],
     )
 
 

@@ -25,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..choices import LegalBasis, Role
 from ..i18n import LOCALES
 from ..passwords import MIN_LENGTH, policy_problem
+from ..text_input import name_text
 
 POLICY_MESSAGES = {
     "too_short": _l("Lösenordet måste ha minst %(n)s tecken.", n=MIN_LENGTH),
@@ -57,14 +58,6 @@ def email_address(_form, field) -> None:
         ).normalized.lower()
     except EmailNotValidError as error:
         raise ValidationError(str(_l("Skriv en giltig e-postadress."))) from error
-
-
-def name_text(_form, field) -> None:
-    """Names are shown everywhere: no control characters (bidi overrides included)."""
-    if field.data and any(
-        ord(c) < 32 or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in field.data
-    ):
-        raise ValidationError(str(_l("Namnet innehåller otillåtna tecken.")))
 
 
 class UserForm(FlaskForm):

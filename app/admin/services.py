@@ -41,6 +41,7 @@ from ..choices import Role, TranslationStatus
 from ..extensions import db
 from ..i18n import DEFAULT_LOCALE, LOCALES
 from ..models import Service, ServiceTranslation
+from ..text_input import clean_text, name_text
 from ..web import claim_form_key, commit_once, paginate, replayed_target
 from . import SECTIONS, bp
 
@@ -85,8 +86,12 @@ class ServiceForm(FlaskForm):
         validators=[Optional(), Length(max=254), Email(_l("Skriv en giltig e-postadress."))],
     )
     phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=40)])
-    address = StringField(_l("Adress"), validators=[Optional(), Length(max=300)])
-    opening_hours = StringField(_l("Öppettider"), validators=[Optional(), Length(max=300)])
+    address = StringField(
+        _l("Adress"), validators=[Optional(), Length(max=300)], filters=[clean_text]
+    )
+    opening_hours = StringField(
+        _l("Öppettider"), validators=[Optional(), Length(max=300)], filters=[clean_text]
+    )
     sort_order = IntegerField(
         _l("Ordning"),
         default=100,
@@ -111,11 +116,17 @@ class ServiceForm(FlaskForm):
 
 class TranslationForm(FlaskForm):
     name = StringField(
-        _l("Namn"), validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120)]
+        _l("Namn"), validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120), name_text]
     )
-    summary = TextAreaField(_l("Kort beskrivning"), validators=[Length(max=catalogue.TEXT_MAX)])
-    eligibility = TextAreaField(_l("Vem kan få det"), validators=[Length(max=catalogue.TEXT_MAX)])
-    how_to_start = TextAreaField(_l("Så börjar du"), validators=[Length(max=catalogue.TEXT_MAX)])
+    summary = TextAreaField(
+        _l("Kort beskrivning"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+    )
+    eligibility = TextAreaField(
+        _l("Vem kan få det"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+    )
+    how_to_start = TextAreaField(
+        _l("Så börjar du"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+    )
     status = SelectField(_l("Status"), choices=TranslationStatus.choices)
 
 

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import privacy
+from .. import audit, privacy
 from ..access import roles
 from ..choices import (
     AttemptChannel,
@@ -217,8 +217,9 @@ def contact(referral_id: int):
 # ---------------------------------------------------------------- actions
 
 
-def perform(referral_id: int, form_class: type[ActionForm], apply):
-    """Shared path of every inline action: scope, version, validation, step, commit, answer."""
+def perform(referral_id: int, form_class: type[ActionForm], apply, step: str):
+    """Shared path of every inline action: scope, version, validation, step, audit, commit,
+    answer. The audit event names the step and the resulting codes, never contact details."""
     item = queries.referral_for_user(current_user, referral_id)
     form = form_class()
     if form.version.data is None:
@@ -233,6 +234,15 @@ def perform(referral_id: int, form_class: type[ActionForm], apply):
         db.session.rollback()
         form[error.field].errors = [error.message]
         return invalid(queries.referral_for_user(current_user, referral_id), form)
+    audit.record(
+        "referral_updated",
+        "referral",
+        item.id,
+        step=step,
+        status=item.status,
+        outcome=item.outcome,
+        assignee_id=item.assignee_id,
+    )
     try:
         db.session.commit()
     except StaleDataError:
@@ -286,7 +296,7 @@ def change_status(referral_id: int):
             follow_up_date=form.follow_up_date.data,
         )
 
-    return perform(referral_id, StatusForm, apply)
+    return perform(referral_id, StatusForm, apply, "status")
 
 
 @bp.post("/referrals/<int:referral_id>/attempts")
@@ -301,7 +311,7 @@ def log_attempt(referral_id: int):
             on_date=form.on_date.data,
         )
 
-    return perform(referral_id, AttemptForm, apply)
+    return perform(referral_id, AttemptForm, apply, "attempt")
 
 
 @bp.post("/referrals/<int:referral_id>/follow-up")
@@ -310,7 +320,7 @@ def set_follow_up(referral_id: int):
     def apply(item, form: FollowUpForm):
         workflow.set_follow_up(item, form.follow_up_date.data, by=current_user)
 
-    return perform(referral_id, FollowUpForm, apply)
+    return perform(referral_id, FollowUpForm, apply, "follow_up")
 
 
 @bp.post("/referrals/<int:referral_id>/assign")
@@ -327,4 +337,4 @@ def assign(referral_id: int):
             abort(400)  # the menu offers only the service's coordinators
         workflow.assign(item, allowed[int(raw)], by=current_user)
 
-    return perform(referral_id, AssignForm, apply)
+    return perform(referral_id, AssignForm, apply, "assign")

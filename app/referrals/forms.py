@@ -11,6 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from .. import privacy
 from ..choices import BestTime, ConsentMethod
 from ..i18n import LOCALES
+from ..text_input import name_text
 
 
 class ChipsField(SelectMultipleField):
@@ -70,7 +71,11 @@ class ContactForm(FlaskForm):
 
     first_name = StringField(
         _l("Förnamn eller smeknamn"),
-        validators=[DataRequired(message=_l("Skriv ett förnamn eller smeknamn.")), Length(max=80)],
+        validators=[
+            DataRequired(message=_l("Skriv ett förnamn eller smeknamn.")),
+            Length(max=80),
+            name_text,
+        ],
         render_kw=NO_AUTOFILL,
     )
     phone = TelField(
