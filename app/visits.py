@@ -101,6 +101,7 @@ class TodayView:
         self.form = form or NewVisitForm(formdata=None)
         self.page_number = page
         self.editable_since = local_day_start_utc(self.day)
+        self._label_cache: dict[int | str, str] = {}
 
     @cached_property
     def totals(self):
@@ -146,11 +147,20 @@ class TodayView:
     topic_choices = tuple(Topic)
 
     def topic_labels(self, mask: int) -> str:
-        return self._list([t.label for t in Topic if mask & t.value])
+        return self._labels(mask)
 
-    @staticmethod
-    def part_of_day_label(value: str) -> str:
-        return PartOfDay(value).label if value in set(PartOfDay) else value
+    def part_of_day_label(self, value: str) -> str:
+        return self._labels(value)
+
+    def _labels(self, key: int | str) -> str:
+        """Topic lists and parts of the day, each translated once per page (a page lists up to
+        25 groups, and most share the same few values)."""
+        if key not in self._label_cache:
+            if isinstance(key, int):
+                self._label_cache[key] = self._list([t.label for t in Topic if key & t.value])
+            else:
+                self._label_cache[key] = PartOfDay(key).label if key in set(PartOfDay) else key
+        return self._label_cache[key]
 
 
 def after_change(site: Site, reset_form: bool = True, target: str | None = None):
