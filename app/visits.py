@@ -47,7 +47,6 @@ from .workdays import is_working_day, local_today
 
 bp = Blueprint("visits", __name__)
 
-LIST_PAGE_SIZE = 50
 EARLIEST_WEEK = date(2000, 1, 3)
 
 
@@ -115,7 +114,7 @@ class TodayView:
             .options(selectinload(Visit.languages))
             .order_by(Visit.created_at.desc(), Visit.id.desc())
         )
-        return paginate(query, self.page_number, LIST_PAGE_SIZE)
+        return paginate(query, self.page_number)  # 25 a page, newest first, as lists are
 
     @cached_property
     def ui_locale(self) -> str:

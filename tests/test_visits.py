@@ -200,6 +200,17 @@ def test_late_entry_within_the_week_is_stored_on_that_day(client, staff, site):
     assert db.session.scalar(select(VisitLanguage.visit_date)) == day
 
 
+def test_the_today_list_shows_25_groups_a_page_newest_first(client, staff, site):
+    for i in range(26):
+        client.post(create_url(site), data=visit_form(form_key=f"page-{i}", women=str(i % 5 + 1)))
+    ids = list(db.session.scalars(select(Visit.id).order_by(Visit.id.desc())))
+    first = client.get(f"/sites/{site.id}/today").get_data(as_text=True)
+    second = client.get(f"/sites/{site.id}/today?page=2").get_data(as_text=True)
+    on_first = [int(n) for n in re.findall(r'id="visit-(\d+)"', first)]
+    assert on_first == ids[:25]
+    assert re.findall(r'id="visit-(\d+)"', second) == [str(ids[25])]
+
+
 def test_saving_a_visit_runs_a_bounded_number_of_statements(client, staff, site):
     make_some = [visit_form(form_key=f"k{i}", languages=["ar", "so", "ti"]) for i in range(3)]
     for data in make_some:
