@@ -23,6 +23,7 @@ run: venv compile
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@cat instance/demo-logins.txt 2>/dev/null || true
+	@echo "Sign in at http://127.0.0.1:$(PORT)/login"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: venv compile lint

@@ -83,7 +83,7 @@ def register(app: Flask) -> None:
             return
         logins = create_demo()
         lines = [f"  {role:<12} {email:<32} {password}" for role, email, password in logins]
-        text = "Demo logins (http://127.0.0.1:5000/login):\n" + "\n".join(lines) + "\n"
+        text = "Demo logins:\n" + "\n".join(lines) + "\n"
         path = Path(current_app.instance_path) / "demo-logins.txt"
         path.write_text(text)
         path.chmod(0o600)
