@@ -431,10 +431,13 @@ def summarise(url, result, ledger: Ledger, faults: list[Fault], locked: int, on_
             if (kind in found and k not in found[kind])
             or (kind == "locale" and (k, at) in lost_locale)
         )
+        # An answer still in flight when the next fault began belongs to that fault.
         errors = sum(
             1
-            for _name, status, _ms, _size, at in result.replies
-            if fault.recovered + RECOVERY_GRACE <= at < end and (status >= 500 or status == 0)
+            for _name, status, ms, _size, at in result.replies
+            if fault.recovered + RECOVERY_GRACE <= at
+            and at + ms / 1000 < end
+            and (status >= 500 or status == 0)
         )
         report_faults[fault.name] = {
             "acked": len(in_window),
