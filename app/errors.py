@@ -3,6 +3,7 @@
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -20,6 +21,8 @@ MESSAGES = {
     429: (_l("För många försök"), _l("Vänta en minut och försök igen.")),
     500: (_l("Något gick fel hos oss"), _l("Det var inte ditt fel. Försök igen om en stund.")),
 }
+MESSAGES[503] = MESSAGES[500]  # the database is briefly away: the same words fit
+RETRY_AFTER_SECONDS = 5
 
 
 def render_error(code: int):
@@ -37,6 +40,18 @@ def register(app: Flask) -> None:
     def stale(_error):
         db.session.rollback()
         return render_error(409)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        """The database is restarting or unreachable (or SQLite waited out its busy timeout):
+        a temporary state, so 503 with Retry-After, which clients and proxies retry on."""
+        app.logger.exception("Database unavailable", exc_info=error)
+        try:
+            db.session.rollback()
+        except OperationalError:
+            pass  # the connection is gone; the pool replaces it (pool_pre_ping)
+        body, code = render_error(503)
+        return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -112,6 +112,20 @@ def test_unexpected_error_is_a_calm_500_page_not_a_trace(app, client):
     assert "Något gick fel hos oss" in body and "secret internals" not in body
 
 
+def test_a_database_that_is_away_gives_a_calm_503_with_retry_after(app, client):
+    from sqlalchemy.exc import OperationalError
+
+    @app.get("/db-down")
+    def db_down():
+        raise OperationalError("SELECT 1", {}, Exception("the database system is shutting down"))
+
+    db_down.access = "public"
+    response = client.get("/db-down")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    body = response.get_data(as_text=True)
+    assert "Något gick fel hos oss" in body and "shutting down" not in body
+
+
 def test_security_headers_on_every_response(client):
     for path in ("/login", "/no-such-page", "/static/css/app.css"):
         headers = client.get(path).headers
