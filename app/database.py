@@ -10,6 +10,8 @@ from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .extensions import db
+
 BUSY_TIMEOUT_MS = 10_000
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
@@ -65,8 +67,6 @@ def write_transaction() -> Iterator[None]:
     on the busy timeout. So the current transaction is ended first, and the write gets a new
     one that starts with BEGIN IMMEDIATE and queues like any other write.
     """
-    from .extensions import db  # here, not at the top: the engine hooks load before the models
-
     db.session.commit()
     token = write_intent.set(True)
     try:
