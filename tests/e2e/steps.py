@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from app import privacy
-from app.choices import ConsentMethod, ConsentTextStatus
+from app.choices import ConsentTextStatus
 from app.extensions import db
 from app.models import ConsentText, Service, Site, User
 from tests.e2e.helpers import LiveServer
+from tests.factories import Factory
 
 NORTH = "Öppna förskolan Norr"
 
@@ -55,17 +55,9 @@ def make_referral(
                 ConsentText.locale == language, ConsentText.status == ConsentTextStatus.PUBLISHED
             )
         )
-        consent = privacy.record_consent(
-            site=site,
-            services=services,
-            consent_text=text,
-            method=ConsentMethod.TABLET,
-            contact=privacy.ContactInput(first_name=first_name, phone_e164=phone),
-            language=language,
-            interpreter_needed=False,
-            by=staff,
+        consent = Factory(db.session).referral_consent(
+            site, services, staff, first_name, phone, language, consent_text=text
         )
-        db.session.commit()
         made = Made(consent.id, consent.reference_code, [r.id for r in consent.referrals])
         db.session.remove()
     return made
