@@ -48,8 +48,14 @@ def service_name(service: Service) -> str:
 
 @bp.app_template_global("queue_language_name")
 def language_name(code: str) -> str:
+    return _display_name(code, str(get_locale()))
+
+
+@lru_cache(maxsize=1024)
+def _display_name(code: str, ui_locale: str) -> str:
+    """Babel parses locale data on every call: a queue page names some 25 languages."""
     try:
-        return Locale.parse(code).get_display_name(str(get_locale())) or code
+        return Locale.parse(code).get_display_name(ui_locale) or code
     except (ValueError, UnknownLocaleError):
         return code
 
@@ -246,13 +252,25 @@ def referral_page(referral, status: int = 200, **extra):
     erased = referral.consent.erased_at is not None
     context = row_context([referral], referral=referral, events=events, names=names)
     context.update(erased=erased, **extra)
+    if context.get("back_url"):
+        context["next_url"] = context["back_url"]  # an action here returns to that queue
     return render("queue/referral.html", partial="queue/_action_result.html", **context), status
 
 
 @bp.get("/referrals/<int:referral_id>")
 @roles(*QUEUE_ROLES)
 def referral(referral_id: int):
-    return referral_page(queries.referral_for_user(current_user, referral_id))
+    """The referral's page; with `actions=1` (a queue row's "Actions" link) its forms are open
+    and, for htmx, the answer is that row alone, ready to act on in the list."""
+    item = queries.referral_for_user(current_user, referral_id)
+    if request.args.get("actions") != "1":
+        return referral_page(item)
+    back_url = safe_next(request.args.get("next"))
+    if is_htmx():
+        context = row_context([item], referral=item, open_actions=True)
+        context["next_url"] = back_url
+        return render("queue/_action_result.html", **context)
+    return referral_page(item, open_actions=True, back_url=back_url)
 
 
 @bp.post("/referrals/<int:referral_id>/contact")

@@ -81,8 +81,14 @@ def preferred_language(live_server: LiveServer, email: str, code: str):
 
 
 def open_actions(page: Page, referral_id: int):
-    """The row of a referral in a queue, with its actions opened (a <details>, no script)."""
+    """The row of a referral with its action forms open. In a queue list the row has an
+    "Åtgärder" link: htmx swaps in the row with its forms, and without JavaScript the link
+    opens the referral's page with them. A referral's page has a <details> instead."""
     row = page.locator(f"#referral-{referral_id}")
+    link = row.locator("a.queue-actions")
+    if link.count():
+        link.click()
+        row = page.locator(f"#referral-{referral_id}")
     details = row.locator("details.queue-actions")
     if details.get_attribute("open") is None:
         row.locator("summary").click()
