@@ -51,6 +51,9 @@ class Organisation(db.Model):
     audit_retention_days: Mapped[int] = mapped_column(Integer, default=730)
     kiosk_idle_seconds: Mapped[int] = mapped_column(Integer, default=120)
     require_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Counts every committed change to the organisation's referrals and anonymous interest,
+    # so cached referral statistics know when they are out of date (app.stats.cache).
+    stats_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sites: Mapped[list[Site]] = relationship(back_populates="organisation", order_by="Site.name")
 

@@ -93,7 +93,8 @@ def _context():
         site_id=site_id,
     )
     threshold = user.organisation.suppression_threshold or 5
-    context["report"] = report.build(filters, bucket, threshold, services, locale)
+    version = user.organisation.stats_version
+    context["report"] = report.build(filters, bucket, threshold, services, locale, version)
     return context, period
 
 

@@ -9,7 +9,7 @@ from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
 from ..choices import LABELS, Outcome, ReferralStatus, Topic
-from . import queries
+from . import cache, queries
 from .periods import Bucket
 from .suppression import HIDDEN_SYMBOL, Cell, TableCounts, protect_share, protect_tables
 
@@ -86,14 +86,16 @@ def build(
     threshold: int,
     services: list[tuple[int, str]],
     locale: str,
+    version: int,
 ) -> Report:
-    """Count everything for `f`, protect it, and label it in the reader's language."""
+    """Count everything for `f`, protect it, and label it in the reader's language.
+    `version` is the organisation's stats_version: the referral figures are cached by it."""
     visits, visit_trend = queries.visit_figures(f, bucket)
     v = lambda key: visits.get(key, 0)  # noqa: E731
     languages = queries.visit_languages(f)
-    referrals, by_service = queries.referral_figures(f)
-    interest = queries.interest_by_service(f)
-    referral_trend = queries.referral_trend(f, bucket)
+    counted = cache.referral_figures(f, bucket, threshold, version)
+    referrals, by_service = counted.totals, counted.by_service
+    interest, referral_trend = counted.interest, counted.trend
     if f.service_id is not None:
         services = [(sid, name) for sid, name in services if sid == f.service_id]
 
@@ -235,14 +237,8 @@ def build(
     share = Measure(protect_share(started, closed), "percent", closed.value > 0)
     first_n = referrals["with_first_contact"]
     outcome_n = referrals["with_closed_at"]
-    # Medians over fewer referrals than the threshold are not computed at all (shown hidden).
-    first_days, outcome_days = queries.median_days(
-        f,
-        first_n if first_n >= threshold else 0,
-        outcome_n if outcome_n >= threshold else 0,
-    )
-    first_contact = Measure(first_days, "days", first_n > 0)
-    to_outcome = Measure(outcome_days, "days", outcome_n > 0)
+    first_contact = Measure(counted.median_first_contact, "days", first_n > 0)
+    to_outcome = Measure(counted.median_to_outcome, "days", outcome_n > 0)
     figures = [
         (_("Besöksgrupper"), protected.figure("groups", groups)),
         (_("Vuxna"), protected.figure("adults", adults)),

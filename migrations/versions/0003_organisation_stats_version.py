@@ -1,0 +1,27 @@
+"""Organisation.stats_version: bumped with every change to referrals and anonymous interest,
+so the statistics can cache their referral figures and know exactly when they are stale.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-24
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("stats_version", sa.Integer(), nullable=False, server_default="0")
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        batch_op.drop_column("stats_version")
