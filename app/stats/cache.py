@@ -3,10 +3,11 @@
 A year of referral figures reads some 33,000 referrals four times (the figures, the trend and
 two medians: about 65 ms of the dashboard's 130 on the bench's full data). Referrals change far
 less often than the dashboard and its exports are opened, so those figures are cached per app,
-keyed by the filters and by `Organisation.stats_version`. That counter is raised in the same
-flush as any change to one of the organisation's referrals or anonymous interest rows (an ORM
-event, so no write path can forget it), and it commits with the change: a request that reads the
-new data reads the new version, so a cached figure never outlives the data it was counted from.
+keyed by the filters and by `Organisation.stats_version`. That counter is raised in the
+transaction of any change to one of the organisation's referrals or anonymous interest rows (ORM
+events, so no write path can forget it), and it commits with the change: a request that reads
+the new data reads the new version, so a cached figure never outlives the data it was counted
+from.
 
 Visits are not cached: they change all day, and their daily summaries are quick to read.
 The cache holds counts of an organisation, never a row about a person.
@@ -30,6 +31,7 @@ from .periods import Bucket
 
 ENTRIES = 256  # filter combinations per worker process; each is a few hundred numbers
 TRACKED = (Referral, AnonymousInterest)
+PENDING = "stats_changed_organisations"  # key in Session.info
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,23 @@ def _count(f: queries.Filters, bucket: Bucket, threshold: int, _version: int) ->
 
 
 @event.listens_for(Session, "after_flush")
-def _raise_stats_version(session: Session, _context) -> None:
-    """In the flush that writes a referral or interest row, raise its organisation's version.
-    (After the flush, so the rows' organisation ids are set.)"""
+def _note_changed_organisations(session: Session, _context) -> None:
+    """Remember whose referral or interest rows a flush wrote (after it: their ids are set)."""
     changed = {
         obj.organisation_id
         for obj in chain(session.new, session.dirty, session.deleted)
         if isinstance(obj, TRACKED) and obj.organisation_id is not None
     }
+    if changed:
+        session.info.setdefault(PENDING, set()).update(changed)
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_stats_versions(session: Session) -> None:
+    """Raise the versions last, just before COMMIT: on PostgreSQL the organisation row is then
+    locked only for the commit itself, by a transaction that waits for nothing else."""
+    session.flush()  # the commit's own flush comes after this event
+    changed = session.info.pop(PENDING, None)
     if changed:
         table = Organisation.__table__
         session.connection().execute(
@@ -91,3 +102,8 @@ def _raise_stats_version(session: Session, _context) -> None:
             .where(table.c.id.in_(sorted(changed)))
             .values(stats_version=table.c.stats_version + 1)
         )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(PENDING, None)
