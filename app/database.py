@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from .extensions import db
 
@@ -27,6 +28,18 @@ def configure_engine_options(app: Flask) -> None:
         options.setdefault("connect_args", {})["timeout"] = BUSY_TIMEOUT_MS / 1000
     else:
         options.setdefault("pool_pre_ping", True)
+
+
+def release_session(_error: BaseException | None = None) -> None:
+    """End the request's session. When the database server went away after the answer was
+    made (a restart), the rollback on its dead connection fails: drop that connection instead
+    of turning an answer that is ready into a 500."""
+    try:
+        db.session.remove()
+    except DBAPIError:
+        current_app.logger.warning("The database connection was lost; it is discarded")
+        db.session().invalidate()
+        db.session.remove()
 
 
 def wants_write() -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import db
+from .extensions import db, login_manager
 from .web import is_htmx
 
 MESSAGES = {
@@ -46,10 +46,11 @@ def register(app: Flask) -> None:
         """The database is restarting or unreachable (or SQLite waited out its busy timeout):
         a temporary state, so 503 with Retry-After, which clients and proxies retry on."""
         app.logger.exception("Database unavailable", exc_info=error)
-        try:
-            db.session.rollback()
-        except OperationalError:
-            pass  # the connection is gone; the pool replaces it (pool_pre_ping)
+        # Drop the connection without a rollback on it (a restarted server has closed it;
+        # the pool makes a new one), and draw the page as for a visitor who is not signed in:
+        # the signed-in header would load the user's rows from the database that is away.
+        db.session().invalidate()
+        login_manager._update_request_context_with_user()  # anonymous for this answer only
         body, code = render_error(503)
         return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 

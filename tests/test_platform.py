@@ -126,6 +126,46 @@ def test_a_database_that_is_away_gives_a_calm_503_with_retry_after(app, client):
     assert "Något gick fel hos oss" in body and "shutting down" not in body
 
 
+def test_a_database_lost_mid_request_gives_a_signed_in_user_the_503_page(
+    app, client, make, login, monkeypatch
+):
+    """A PostgreSQL restart: the query fails, and so does every new connection while the
+    server starts. The page must not reach for the database again (the signed-in header
+    would load the user's rows), or the calm 503 becomes a bare 500."""
+    from sqlalchemy.exc import OperationalError
+
+    def away(*_args, **_kwargs):
+        raise OperationalError("connect", {}, Exception("the database system is starting up"))
+
+    @app.get("/db-lost")
+    def db_lost():
+        monkeypatch.setattr(db.engine, "connect", away)
+        monkeypatch.setattr(db.engine, "raw_connection", away)
+        raise OperationalError("SELECT 1", {}, Exception("terminating connection"))
+
+    db_lost.access = "public"
+    login(make.user(make.org()))
+    response = client.get("/db-lost")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "Något gick fel hos oss" in response.get_data(as_text=True)
+
+
+def test_a_connection_lost_before_the_request_ends_does_not_fail_its_end(app, monkeypatch):
+    """The server restarts between the page being made and the request's end: the rollback
+    on the dead connection fails. Ending the request (its app context's teardown, where
+    gunicorn would turn an exception into a bare 500) must drop the connection instead."""
+    db.session.execute(text("SELECT 1"))  # the session holds a connection, as a request does
+    driver_error = db.engine.dialect.loaded_dbapi.OperationalError  # sqlite3's or psycopg's
+
+    def dead(_connection):
+        raise driver_error("the connection is gone")
+
+    monkeypatch.setattr(db.engine.dialect, "do_rollback", dead)
+    app.do_teardown_appcontext()  # every teardown, in Flask's order
+    monkeypatch.undo()
+    assert db.session.execute(text("SELECT 2")).scalar() == 2  # a new connection works
+
+
 def test_security_headers_on_every_response(client):
     for path in ("/login", "/no-such-page", "/static/css/app.css"):
         headers = client.get(path).headers
