@@ -167,13 +167,9 @@ class VisitLanguage(db.Model):
     visit_date: Mapped[date] = mapped_column(Date)
 
 
-class VisitDaySummary(db.Model):
-    """(area: stats) The visits of one site and day, summed: what the dashboard reads instead
-    of scanning every visit. Kept exact in the same transaction as each visit write by
-    `app.stats.summary.apply`; `flask stats-rebuild` recomputes it from the visits."""
+class VisitCounts:
+    """(area: stats) The summed figures of visits, shared by the day and month summaries."""
 
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
-    visit_date: Mapped[date] = mapped_column(Date, primary_key=True)
     groups: Mapped[int] = mapped_column(Integer, default=0)
     women: Mapped[int] = mapped_column(Integer, default=0)
     men: Mapped[int] = mapped_column(Integer, default=0)
@@ -192,6 +188,32 @@ class VisitDaySummary(db.Model):
     topic_housing: Mapped[int] = mapped_column(Integer, default=0)
     topic_economy: Mapped[int] = mapped_column(Integer, default=0)
     topic_other: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VisitDaySummary(VisitCounts, db.Model):
+    """(area: stats) The visits of one site and day, summed: what the dashboard reads instead
+    of scanning every visit. Kept exact in the same transaction as each visit write by
+    `app.stats.summary.apply`; `flask stats-rebuild` recomputes it from the visits."""
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    visit_date: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class VisitMonthSummary(VisitCounts, db.Model):
+    """(area: stats) The same per site and calendar month (`month` is its first day): a year
+    of 20 sites is 240 rows instead of 7,300. Kept with VisitDaySummary."""
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class VisitMonthLanguage(db.Model):
+    """(area: stats) Visiting groups per site, calendar month and language spoken."""
+
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    groups: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class VisitDayLanguage(db.Model):

@@ -5,6 +5,7 @@ import csv
 import io
 import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -24,8 +25,10 @@ from app.models import (
     Visit,
     VisitDayLanguage,
     VisitDaySummary,
+    VisitMonthLanguage,
+    VisitMonthSummary,
 )
-from app.stats import charts, periods, summary
+from app.stats import charts, periods, queries, summary
 from app.stats.report import Row, Table
 from app.stats.suppression import (
     Cell,
@@ -922,18 +925,24 @@ def test_feasible_range_of_a_hidden_cell():
 # -- the daily visit summaries -----------------------------------------------------------------
 
 
-def summary_tables() -> tuple[set, set]:
-    """Both summary tables as sets of rows; days summed to zero (every visit deleted) count as
-    nothing, as they do on the dashboard."""
+def summary_tables() -> tuple[set, set, set, set]:
+    """The four summary tables (days, day languages, months, month languages) as sets of rows;
+    rows summed to zero (every visit deleted) count as nothing, as they do on the dashboard."""
     db.session.expire_all()
     days = db.session.execute(select(VisitDaySummary).where(VisitDaySummary.groups != 0))
     languages = db.session.execute(select(VisitDayLanguage).where(VisitDayLanguage.groups != 0))
+    months = db.session.execute(select(VisitMonthSummary).where(VisitMonthSummary.groups != 0))
+    month_languages = db.session.execute(
+        select(VisitMonthLanguage).where(VisitMonthLanguage.groups != 0)
+    )
     return (
         {
             (row.site_id, row.visit_date, *(getattr(row, n) for n in summary.SUMMED))
             for (row,) in days
         },
         {(row.site_id, row.visit_date, row.code, row.groups) for (row,) in languages},
+        {(row.site_id, row.month, *(getattr(row, n) for n in summary.SUMMED)) for (row,) in months},
+        {(row.site_id, row.month, row.code, row.groups) for (row,) in month_languages},
     )
 
 
@@ -1004,8 +1013,9 @@ def test_visits_created_edited_and_deleted_in_the_views_keep_the_summaries_exact
     assert client.post(f"/sites/{site.id}/visits/{second.id}/delete").status_code in (200, 303)
     assert client.post(f"/sites/{site.id}/visits/{third.id}/delete").status_code in (200, 303)
     assert summary_tables() == rebuilt_tables()
-    days, languages = summary_tables()
+    days, languages, months, _month_languages = summary_tables()
     assert len(days) == 1 and {row[2] for row in languages} == {"so", "uk"}
+    assert [row[2:] for row in months] == [row[2:] for row in days]
 
 
 def test_an_edit_refused_as_bad_input_leaves_the_summaries_alone(client, make, login):
@@ -1023,13 +1033,13 @@ def test_an_edit_refused_as_bad_input_leaves_the_summaries_alone(client, make, l
 def test_stats_rebuild_command_recomputes_the_summaries(app, make):
     site = make.site()
     make.visit(site, women=2, topics=Topic.WORK.value, languages=("ar", "fa"))
-    db.session.execute(delete(VisitDaySummary))
-    db.session.execute(delete(VisitDayLanguage))
+    for model in (VisitDaySummary, VisitDayLanguage, VisitMonthSummary, VisitMonthLanguage):
+        db.session.execute(delete(model))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["stats-rebuild"])
     assert result.exit_code == 0, result.output
-    days, languages = summary_tables()
-    assert len(days) == 1 and len(languages) == 2
+    days, languages, months, month_languages = summary_tables()
+    assert len(days) == len(months) == 1 and len(languages) == len(month_languages) == 2
     (row,) = days
     assert dict(zip(summary.SUMMED, row[2:], strict=True))["topic_work"] == 1
 
@@ -1099,3 +1109,78 @@ def test_a_rolled_back_change_leaves_the_version_as_it_was(app, world):
     db.session.flush()
     db.session.rollback()
     assert stats_version(world["org"]) == version
+
+
+# -- monthly summaries for whole months ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "start,end,months,days",
+    [
+        ("2026-01-01", "2026-12-31", ("2026-01-01", "2026-12-01"), []),
+        ("2026-03-09", "2026-03-15", None, [("2026-03-09", "2026-03-15")]),
+        ("2026-03-01", "2026-03-31", ("2026-03-01", "2026-03-01"), []),
+        (
+            "2026-02-20",
+            "2026-04-01",
+            ("2026-03-01", "2026-03-01"),
+            [("2026-02-20", "2026-02-28"), ("2026-04-01", "2026-04-01")],
+        ),
+        ("2026-02-20", "2026-03-30", None, [("2026-02-20", "2026-03-30")]),
+        ("2024-02-01", "2024-02-29", ("2024-02-01", "2024-02-01"), []),  # a leap year's February
+    ],
+)
+def test_a_period_is_read_as_whole_months_and_the_days_around_them(start, end, months, days):
+    period = periods.Period(
+        periods.PeriodKind.CUSTOM, date.fromisoformat(start), date.fromisoformat(end)
+    )
+    as_dates = lambda pair: tuple(date.fromisoformat(d) for d in pair)  # noqa: E731
+    assert queries.whole_months(period) == (
+        as_dates(months) if months else None,
+        [as_dates(pair) for pair in days],
+    )
+
+
+def test_months_and_days_together_count_the_same_as_the_visits(app, world):
+    """20 Feb – 1 Apr by month reads February's days, March's month row and April's day: the
+    figures must be those of the visits themselves."""
+    org = world["org"]
+    sites = (world["north"].id, world["south"].id)
+    period = periods.Period(periods.PeriodKind.CUSTOM, date(2026, 2, 20), date(2026, 4, 1))
+    f = queries.Filters(org.id, sites, period)
+    with app.test_request_context("/stats/"):
+        totals, trend = queries.visit_figures(f, periods.Bucket.MONTH)
+        languages = dict(queries.visit_languages(f))
+        by_week, _trend = queries.visit_figures(f, periods.Bucket.WEEK)
+    in_period = [
+        v
+        for v in db.session.scalars(select(Visit).where(Visit.site_id.in_(sites)))
+        if period.start <= v.visit_date <= period.end
+    ]
+    assert totals == by_week  # the daily path agrees
+    assert totals["visit_groups"] == len(in_period) == 12  # 10 in March, 28 Feb, 1 Apr
+    assert totals["women"] == sum(v.women for v in in_period)
+    assert dict(trend) == {date(2026, 2, 1): 1, date(2026, 3, 1): 10, date(2026, 4, 1): 1}
+    spoken = [row.code for v in in_period for row in v.languages]
+    assert languages == {code: spoken.count(code) for code in set(spoken)}
+
+
+def test_migration_0004_fills_the_monthly_summaries_from_the_daily_ones(app, make):
+    from flask_migrate import downgrade, upgrade
+
+    site = make.site()
+    make.visit(site, on=date(2026, 3, 3), women=2, languages=("ar",))
+    make.visit(site, on=date(2026, 3, 20), women=1, topics=Topic.SFI.value, languages=("ar", "so"))
+    make.visit(site, on=date(2026, 4, 1), men=1, is_new=True, languages=("so",))
+    db.session.commit()
+    kept = summary_tables()
+    db.session.remove()
+    migrations = str(Path(__file__).resolve().parent.parent / "migrations")
+    try:
+        downgrade(directory=migrations, revision="0003")  # drops the monthly tables
+    finally:
+        upgrade(directory=migrations)  # creates and fills them again
+    assert summary_tables() == kept
+    months = {row[1]: row for row in kept[2]}
+    assert set(months) == {date(2026, 3, 1), date(2026, 4, 1)}
+    assert months[date(2026, 3, 1)][2] == 2  # two groups in March

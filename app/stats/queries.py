@@ -2,9 +2,10 @@
 indexes allow. Nothing here loads visit or referral rows into Python; what comes back is a
 handful of aggregated numbers per figure.
 
-Visits are read from the daily summaries (VisitDaySummary, VisitDayLanguage: one row per site and
-day, kept exact by app.stats.summary), filtered by `site_id IN (…) AND visit_date BETWEEN …` on
-their primary keys, so a year of 20 sites is about 7,300 rows however many visits it holds;
+Visits are read from the summaries (kept exact by app.stats.summary): the monthly ones
+(VisitMonthSummary, VisitMonthLanguage) for the whole months of the period and the daily ones for
+the days around them, filtered on their primary keys, so a year of 20 sites is 240 rows (and
+some 3,400 language rows) however many visits it holds; a trend by week reads the days;
 referrals by `organisation_id = … AND created_at in range` (ix_referral_org_created, which covers
 every referral column counted here, so a year is read from the index alone) and
 anonymous interest by `organisation_id = … AND on_date in range` (ix_interest_org_date).
@@ -15,7 +16,7 @@ UTC days (at most two hours off Swedish midnight), the same in the filter and in
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Date, and_, case, cast, func, null, select
+from sqlalchemy import Date, and_, case, cast, func, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..choices import Outcome, ReferralStatus
@@ -28,6 +29,8 @@ from ..models import (
     Site,
     VisitDayLanguage,
     VisitDaySummary,
+    VisitMonthLanguage,
+    VisitMonthSummary,
 )
 from .periods import Bucket, Period, add_months
 from .summary import COUNT_COLUMNS, TOPIC_COLUMNS
@@ -170,47 +173,107 @@ def _interest_scope(f: Filters) -> list:
 SUMMED = ("groups", *COUNT_COLUMNS, "new_groups", *TOPIC_COLUMNS)
 
 
+def whole_months(period: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The whole calendar months inside the period (the first days of the first and the last),
+    read from the monthly summaries, and the day ranges before and after them, read from the
+    daily ones. A year is twelve months and no days; a week is no months and its seven days."""
+    first = period.start if period.start.day == 1 else add_months(period.start, 1)
+    after = add_months(period.end, 1)  # the first day after the end's month
+    stop = after if period.end + timedelta(days=1) == after else period.end.replace(day=1)
+    if first >= stop:
+        return None, [(period.start, period.end)]
+    days = []
+    if period.start < first:
+        days.append((period.start, first - timedelta(days=1)))
+    if stop <= period.end:
+        days.append((stop, period.end))
+    return (first, add_months(stop, -1)), days
+
+
+def _summed_rows(f: Filters, day_model, month_model, day_columns, month_columns):
+    """One SELECT of the period's rows: the month rows of its whole months UNION ALL the day
+    rows of the days around them. Each side gives `*_columns(table)` as its columns."""
+    months, day_ranges = whole_months(f.period)
+    parts = []
+    if months:
+        table = month_model.__table__
+        parts.append(
+            select(*month_columns(table)).where(
+                table.c.site_id.in_(f.site_ids), table.c.month.between(*months)
+            )
+        )
+    if day_ranges:
+        table = day_model.__table__
+        parts.append(
+            select(*day_columns(table)).where(
+                table.c.site_id.in_(f.site_ids),
+                or_(*[table.c.visit_date.between(*days) for days in day_ranges]),
+            )
+        )
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+
+
 def visit_figures(f: Filters, bucket: Bucket) -> tuple[dict[str, int], list[tuple[date, int]]]:
     """The period's visit totals (groups, people by gender and age band, new and returning,
     each topic) and its groups per week or month, every bucket included: one query over the
-    daily summaries (a row per site and day, not per visit), summed per day, then per bucket;
-    the totals are the buckets added up here."""
+    summaries (monthly for whole months when the trend is by month, daily otherwise), summed
+    per bucket; the totals are the buckets added up here."""
     starts = buckets_in(f.period, bucket)
     if not f.site_ids:
         return {}, [(start, 0) for start in starts]
-    table = VisitDaySummary.__table__
-    # Per day first, then bucket the (at most 366 a year) days: the date function then runs
-    # once per day, not once per site and day.
-    days = (
-        select(table.c.visit_date.label("day"), *[_sum(table.c[n]).label(n) for n in SUMMED])
-        .where(*_visit_scope(VisitDaySummary, f))
-        .group_by(table.c.visit_date)
-        .subquery()
-    )
-    key = bucket_start(days.c.day, bucket).label("bucket")
-    rows = db.session.execute(
-        select(key, *[func.sum(days.c[n]).label(n) for n in SUMMED]).group_by(key)
+    if bucket is Bucket.MONTH:
+        rows = _summed_rows(
+            f,
+            VisitDaySummary,
+            VisitMonthSummary,
+            lambda t: (
+                [bucket_start(t.c.visit_date, bucket).label("bucket")] + [t.c[n] for n in SUMMED]
+            ),
+            lambda t: [t.c.month.label("bucket")] + [t.c[n] for n in SUMMED],
+        )
+    else:
+        # Weeks need days. Per day first, then bucket the (at most 366 a year) days: the date
+        # function then runs once per day, not once per site and day.
+        table = VisitDaySummary.__table__
+        days = (
+            select(table.c.visit_date.label("day"), *[_sum(table.c[n]).label(n) for n in SUMMED])
+            .where(*_visit_scope(VisitDaySummary, f))
+            .group_by(table.c.visit_date)
+            .subquery()
+        )
+        rows = select(bucket_start(days.c.day, bucket).label("bucket"), days).subquery()
+    result = db.session.execute(
+        select(rows.c.bucket, *[func.sum(rows.c[n]).label(n) for n in SUMMED]).group_by(
+            rows.c.bucket
+        )
     ).all()
-    totals = {n: sum(int(row._mapping[n] or 0) for row in rows) for n in SUMMED}
+    totals = {n: sum(int(row._mapping[n] or 0) for row in result) for n in SUMMED}
     totals["visit_groups"] = totals.pop("groups")
     totals["returning_groups"] = totals["visit_groups"] - totals["new_groups"]
-    per_bucket = {as_date(row.bucket): int(row.groups or 0) for row in rows}
+    per_bucket = {as_date(row.bucket): int(row.groups or 0) for row in result}
     return totals, [(start, per_bucket.get(start, 0)) for start in starts]
 
 
 def visit_languages(f: Filters) -> list[tuple[str, int]]:
-    """Visiting groups per language spoken, most frequent first (daily language summaries)."""
+    """Visiting groups per language spoken, most frequent first (monthly language summaries for
+    whole months, daily ones for the days around them)."""
     if not f.site_ids:
         return []
-    count = func.sum(VisitDayLanguage.groups).label("n")
-    rows = db.session.execute(
-        select(VisitDayLanguage.code, count)
-        .where(*_visit_scope(VisitDayLanguage, f))
-        .group_by(VisitDayLanguage.code)
-        .having(count > 0)
-        .order_by(count.desc(), VisitDayLanguage.code)
+    rows = _summed_rows(
+        f,
+        VisitDayLanguage,
+        VisitMonthLanguage,
+        lambda t: [t.c.code, t.c.groups],
+        lambda t: [t.c.code, t.c.groups],
     )
-    return [(row.code, int(row.n)) for row in rows]
+    count = func.sum(rows.c.groups).label("n")
+    result = db.session.execute(
+        select(rows.c.code, count)
+        .group_by(rows.c.code)
+        .having(count > 0)
+        .order_by(count.desc(), rows.c.code)
+    )
+    return [(row.code, int(row.n)) for row in result]
 
 
 # -- referrals ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""(area: stats) The daily visit summaries: VisitDaySummary (one row per site and day) and
-VisitDayLanguage (one per site, day and language). The dashboard reads these, a few thousand
-rows a year, instead of scanning a million visits.
+"""(area: stats) The visit summaries: VisitDaySummary (one row per site and day) and
+VisitDayLanguage (one per site, day and language), and the same per calendar month
+(VisitMonthSummary, VisitMonthLanguage). The dashboard reads the months for the whole months of
+a period and the days for the rest, a few hundred rows a year, instead of a million visits.
 
 They are kept exact in the transaction of every visit write: the visit views call
 `apply(visit, 1)` after a create, `apply(visit, -1)` before a delete, and around an edit
@@ -8,21 +9,30 @@ They are kept exact in the transaction of every visit write: the visit views cal
 even when the day moved). Each call is one UPSERT per table
 (`INSERT … ON CONFLICT … DO UPDATE SET col = col + excluded.col`, SQLite ≥ 3.24 and PostgreSQL),
 so concurrent writers add up instead of overwriting each other; on SQLite a write request runs
-under BEGIN IMMEDIATE already. A day whose visits are all deleted keeps a row of zeros, which
-counts as nothing.
+under BEGIN IMMEDIATE already. A day (or month) whose visits are all deleted keeps a row of
+zeros, which counts as nothing. A visit write is four such statements: day, month, and their
+languages.
 
-`rebuild()` recomputes both tables from the visits with one INSERT … SELECT … GROUP BY each, for
-bulk imports (bench/generate.py), demo seeding and repairs (`flask stats-rebuild`).
+`rebuild()` recomputes the day tables from the visits and the month tables from the days with
+one INSERT … SELECT … GROUP BY each, for bulk imports (bench/generate.py), demo seeding and
+repairs (`flask stats-rebuild`).
 """
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import Date, case, cast, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..choices import Topic
 from ..extensions import db
-from ..models import Visit, VisitDayLanguage, VisitDaySummary, VisitLanguage
+from ..models import (
+    Visit,
+    VisitDayLanguage,
+    VisitDaySummary,
+    VisitLanguage,
+    VisitMonthLanguage,
+    VisitMonthSummary,
+)
 
 COUNT_COLUMNS = ("women", "men", "other_adults", "children_0_1", "children_1_3", "children_3_6")
 TOPIC_COLUMNS = tuple(f"topic_{topic.code}" for topic in Topic)
@@ -44,6 +54,8 @@ def _upsert(model, rows: list[dict], keys: tuple[str, ...], summed: tuple[str, .
 
 DAY_KEY = ("site_id", "visit_date")
 LANGUAGE_KEY = ("site_id", "visit_date", "code")
+MONTH_KEY = ("site_id", "month")
+MONTH_LANGUAGE_KEY = ("site_id", "month", "code")
 
 
 @dataclass(frozen=True)
@@ -84,17 +96,29 @@ def _merged(rows, keys: tuple[str, ...], summed: tuple[str, ...]) -> list[dict]:
     return [by_key[key] for key in sorted(by_key)]
 
 
+def _in_month(row: dict) -> dict:
+    """A day's row as a row of its month."""
+    monthly = {k: v for k, v in row.items() if k != "visit_date"}
+    monthly["month"] = row["visit_date"].replace(day=1)
+    return monthly
+
+
 def _write(*parts: Contribution) -> None:
-    days = _merged([p.day for p in parts], DAY_KEY, SUMMED)
-    languages = _merged([r for p in parts for r in p.languages], LANGUAGE_KEY, ("groups",))
-    _upsert(VisitDaySummary, days, DAY_KEY, SUMMED)
-    if languages:
+    day_rows = [p.day for p in parts]
+    language_rows = [r for p in parts for r in p.languages]
+    _upsert(VisitDaySummary, _merged(day_rows, DAY_KEY, SUMMED), DAY_KEY, SUMMED)
+    months = _merged(map(_in_month, day_rows), MONTH_KEY, SUMMED)
+    _upsert(VisitMonthSummary, months, MONTH_KEY, SUMMED)
+    if language_rows:
+        languages = _merged(language_rows, LANGUAGE_KEY, ("groups",))
         _upsert(VisitDayLanguage, languages, LANGUAGE_KEY, ("groups",))
+        in_months = _merged(map(_in_month, language_rows), MONTH_LANGUAGE_KEY, ("groups",))
+        _upsert(VisitMonthLanguage, in_months, MONTH_LANGUAGE_KEY, ("groups",))
 
 
 def apply(visit: Visit, sign: int) -> None:
     """Add (`sign` = 1, after a create) or take away (-1, before a delete) one visit to or from
-    the daily summaries, in the transaction of the visit write: two statements."""
+    the summaries, in the transaction of the visit write: four statements."""
     if sign not in (1, -1):
         raise ValueError("sign must be 1 or -1")
     _write(contribution(visit, sign))
@@ -114,11 +138,25 @@ def _count_if(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def month_start(column, dialect: str):
+    """The first day of a date column's month, as a date both databases group and compare."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return func.date(column, "start of month")
+
+
+def _dialect(executor) -> str:
+    """A Connection knows its dialect; a Session asks its bind."""
+    dialect = getattr(executor, "dialect", None) or executor.get_bind().dialect
+    return dialect.name
+
+
 def rebuild(executor) -> None:
-    """Recompute both summary tables from the visits: a delete and one INSERT … SELECT …
-    GROUP BY per table. `executor` is a Session or a Connection; the caller commits."""
-    executor.execute(delete(VisitDayLanguage))
-    executor.execute(delete(VisitDaySummary))
+    """Recompute the summary tables: the days from the visits, the months from the days; a
+    delete and one INSERT … SELECT … GROUP BY per table. `executor` is a Session or a
+    Connection; the caller commits."""
+    for model in (VisitMonthLanguage, VisitMonthSummary, VisitDayLanguage, VisitDaySummary):
+        executor.execute(delete(model))
     sums = [func.count().label("groups")]
     sums += [func.coalesce(func.sum(getattr(Visit, n)), 0).label(n) for n in COUNT_COLUMNS]
     sums.append(_count_if(Visit.is_new.is_(True)).label("new_groups"))
@@ -141,5 +179,25 @@ def rebuild(executor) -> None:
     executor.execute(
         insert(VisitDayLanguage).from_select(
             ["site_id", "visit_date", "code", "groups"], per_language
+        )
+    )
+    day = VisitDaySummary.__table__
+    month = month_start(day.c.visit_date, _dialect(executor))
+    executor.execute(
+        insert(VisitMonthSummary).from_select(
+            ["site_id", "month", *SUMMED],
+            select(day.c.site_id, month, *[func.sum(day.c[n]) for n in SUMMED]).group_by(
+                day.c.site_id, month
+            ),
+        )
+    )
+    language = VisitDayLanguage.__table__
+    month = month_start(language.c.visit_date, _dialect(executor))
+    executor.execute(
+        insert(VisitMonthLanguage).from_select(
+            ["site_id", "month", "code", "groups"],
+            select(
+                language.c.site_id, month, language.c.code, func.sum(language.c.groups)
+            ).group_by(language.c.site_id, month, language.c.code),
         )
     )
