@@ -42,11 +42,11 @@ from .serve import Client, Gunicorn, drive, percentile
 REQUESTS = 200
 WARM_UP = 20
 HTTP_SECONDS = 20
-# Measured with `--sweep` on the 2-CPU machine (see README): sync workers, 4 of them, were
-# fastest (1: 20, 2: 34, 3: 35, 4: 41, 5: 30 req/s on the quick mix). Requests are mostly CPU,
-# but writes wait on fsync (synchronous=FULL) and on SQLite's write lock, so two workers per
-# core keep both cores busy; a fifth only adds switching and memory.
-DEFAULT_WORKERS = 4
+# Measured with `--sweep` on the 2-CPU machine (see bench/README.md): sync workers; two runs
+# on the full data's mix gave 1: 84/85, 2: 146/148, 3: 139/152, 4: 136/139, 5: 131/134 req/s.
+# Two and three are level; three is what the README deploys with, and one worker more than
+# cores keeps both busy while another waits on fsync (synchronous=FULL) or SQLite's write lock.
+DEFAULT_WORKERS = 3
 CONCURRENCY = 8  # client threads: enough to keep every worker busy, bounded
 
 
