@@ -77,6 +77,8 @@ def time_in_process(app: Flask, fx: Fixture, endpoint: Endpoint, requests: int) 
         for n in range(WARM_UP + requests):
             statements[0] = 0
             data = endpoint.data(who, n) if endpoint.data else None
+            if endpoint.prepare:
+                endpoint.prepare(app)
             started = time.perf_counter()
             reply = client.open(endpoint.url(who, n), method=endpoint.method, data=data)
             elapsed = (time.perf_counter() - started) * 1000
@@ -104,7 +106,7 @@ def http_mix(
     """Drive the served app: each client thread is one user of one role (or an anonymous
     visitor) and picks among that role's endpoints by their weight."""
     roles = sorted({e.role or "" for e in endpoints})
-    by_role = {r: [e for e in endpoints if (e.role or "") == r] for r in roles}
+    by_role = {r: [e for e in endpoints if (e.role or "") == r and e.weight] for r in roles}
     thread_role = [roles[i % len(roles)] for i in range(concurrency)]
     people = [fx.who(role, k) for role, k in zip(thread_role, ordinals(thread_role), strict=True)]
 
@@ -171,9 +173,9 @@ def sweep(app, url, fx, endpoints, seconds: float) -> None:
 
 def print_table(result: dict, skipped: list[str], http_extra: dict) -> None:
     print()
-    print(f"{'endpoint':<22}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
+    print(f"{'endpoint':<28}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
     for name, row in result["endpoints"].items():
-        print(f"{name:<22}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['queries']:>9}")
+        print(f"{name:<28}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['queries']:>9}")
     if skipped:
         print(f"(not in this tree yet: {', '.join(skipped)})")
     h = result["http"]
