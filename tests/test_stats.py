@@ -402,18 +402,21 @@ def test_medians_over_fewer_than_five_referrals_are_hidden(app, world):
     assert figures(rep)["Andel som började (av avslutade)"] == "–"
 
 
+def dashboard_statements(client) -> list[str]:
+    """The SQL of one view of March's dashboard."""
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/stats/", query_string=MARCH).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return seen
+
+
 def test_dashboard_runs_a_bounded_number_of_queries(app, client, login, world, make):
     login(world["admin"])
-
-    def statements():
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/stats/", query_string=MARCH).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return seen
+    statements = lambda: dashboard_statements(client)  # noqa: E731
 
     def counting(seen):
         return [
@@ -1053,14 +1056,12 @@ def test_the_summary_has_a_column_for_every_topic():
 
 
 def referral_statements(client) -> list[str]:
-    seen = []
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        assert client.get("/stats/", query_string=MARCH).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return [s for s in seen if re.search(r"FROM \"?(referral|anonymous_interest)\"?\s", s)]
+    """The statements of one dashboard view that read referrals or anonymous interest."""
+    return [
+        s
+        for s in dashboard_statements(client)
+        if re.search(r"FROM \"?(referral|anonymous_interest)\"?\s", s)
+    ]
 
 
 def stats_version(org) -> int:
