@@ -9,7 +9,7 @@ events, so no write path can forget it), and it commits with the change: a reque
 the new data reads the new version, so a cached figure never outlives the data it was counted
 from.
 
-Visits are not cached: they change all day, and their daily summaries are quick to read.
+Visits are not cached: they change all day, and their summaries are quick to read.
 The cache holds counts of an organisation, never a row about a person.
 """
 
