@@ -1103,6 +1103,18 @@ def test_anonymous_interest_raises_the_version_of_its_own_organisation_only(app,
     assert total == "10"  # SFI 3 (now hidden as <5), Work 7
 
 
+def test_no_bulk_statement_changes_referrals_behind_the_cache():
+    """The version is raised by ORM events, which a bulk UPDATE or DELETE passes by."""
+    app_dir = Path(__file__).resolve().parent.parent / "app"
+    bulk = re.compile(r"\b(update|delete|insert)\(\s*(Referral|AnonymousInterest)\b")
+    found = [
+        f"{path.relative_to(app_dir)}: {match.group(0)}"
+        for path in app_dir.rglob("*.py")
+        for match in bulk.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
 def test_a_rolled_back_change_leaves_the_version_as_it_was(app, world):
     version = stats_version(world["org"])
     referral = db.session.scalar(select(Referral).where(Referral.status == "new"))
