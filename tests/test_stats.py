@@ -28,7 +28,7 @@ from app.models import (
     VisitMonthLanguage,
     VisitMonthSummary,
 )
-from app.stats import charts, periods, queries, summary
+from app.stats import cache, charts, periods, queries, summary
 from app.stats.report import Row, Table
 from app.stats.suppression import (
     Cell,
@@ -1101,6 +1101,25 @@ def test_anonymous_interest_raises_the_version_of_its_own_organisation_only(app,
     assert stats_version(world["other_service"].organisation) == theirs
     rows, total = table_texts(build(app, world), "interest")
     assert total == "10"  # SFI 3 (now hidden as <5), Work 7
+
+
+def test_a_change_the_statistics_do_not_count_keeps_the_cache(app, world):
+    version = stats_version(world["org"])
+    referral = db.session.scalar(select(Referral).where(Referral.status == "new"))
+    referral.assignee_id = world["coordinator"].id
+    referral.follow_up_date = date(2026, 4, 2)
+    db.session.commit()
+    assert stats_version(world["org"]) == version
+    referral.status = ReferralStatus.CONTACTED
+    db.session.commit()
+    assert stats_version(world["org"]) == version + 1
+
+
+def test_the_counted_columns_are_the_ones_the_queries_read():
+    """A column the statistics start to count must also empty the cache when it changes."""
+    source = (Path(__file__).resolve().parent.parent / "app/stats/queries.py").read_text()
+    read = set(re.findall(r"\bReferral\.(\w+)", source))
+    assert read == set(cache.COUNTED)
 
 
 def test_no_bulk_statement_changes_referrals_behind_the_cache():

@@ -4,7 +4,8 @@ A year of referral figures reads some 33,000 referrals four times (the figures, 
 two medians: about 65 ms of the dashboard's 130 on the bench's full data). Referrals change far
 less often than the dashboard and its exports are opened, so those figures are cached per app,
 keyed by the filters and by `Organisation.stats_version`. That counter is raised in the
-transaction of any change to one of the organisation's referrals or anonymous interest rows
+transaction of any change the statistics can see to the organisation's referrals (a new one, a
+counted column changed) or anonymous interest rows
 (ORM events: every such write in the app goes through the ORM, and a test fails on a bulk
 UPDATE or DELETE of those tables, which the events would not see), and it commits with the
 change: a request that reads the new data reads the new version, so a cached figure never
@@ -23,7 +24,7 @@ from itertools import chain
 from types import MappingProxyType
 
 from flask import current_app
-from sqlalchemy import event, update
+from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session
 
 from ..models import AnonymousInterest, Organisation, Referral
@@ -32,6 +33,18 @@ from .periods import Bucket
 
 ENTRIES = 256  # filter combinations per worker process; each is a few hundred numbers
 TRACKED = (Referral, AnonymousInterest)
+# The referral columns app.stats.queries reads: a change to another one (an assignee, a
+# follow-up date, a failed call) leaves every figure as it was, so it keeps the cache.
+COUNTED = (
+    "organisation_id",
+    "site_id",
+    "service_id",
+    "created_at",
+    "status",
+    "outcome",
+    "first_contact_at",
+    "closed_at",
+)
 PENDING = "stats_changed_organisations"  # key in Session.info
 
 
@@ -83,11 +96,19 @@ def _note_changed_organisations(session: Session, _context) -> None:
     """Remember whose referral or interest rows a flush wrote (after it: their ids are set)."""
     changed = {
         obj.organisation_id
-        for obj in chain(session.new, session.dirty, session.deleted)
+        for obj in chain(session.new, session.deleted, filter(_counted_change, session.dirty))
         if isinstance(obj, TRACKED) and obj.organisation_id is not None
     }
     if changed:
         session.info.setdefault(PENDING, set()).update(changed)
+
+
+def _counted_change(obj) -> bool:
+    """An updated row whose change the statistics can see (any change, for interest rows)."""
+    if not isinstance(obj, Referral):
+        return True
+    attributes = inspect(obj).attrs
+    return any(attributes[name].history.has_changes() for name in COUNTED)
 
 
 @event.listens_for(Session, "before_commit")
