@@ -3,13 +3,14 @@
 A year of referral figures reads some 33,000 referrals four times (the figures, the trend and
 two medians: about 65 ms of the dashboard's 130 on the bench's full data). Referrals change far
 less often than the dashboard and its exports are opened, so those figures are cached per app,
-keyed by the filters and by `Organisation.stats_version`. That counter is raised in the
-transaction of any change the statistics can see to the organisation's referrals (a new one, a
-counted column changed) or anonymous interest rows
-(ORM events: every such write in the app goes through the ORM, and a test fails on a bulk
-UPDATE or DELETE of those tables, which the events would not see), and it commits with the
-change: a request that reads the new data reads the new version, so a cached figure never
-outlives the data it was counted from.
+keyed by the filters and by `Organisation.stats_version`.
+
+That counter is raised in the transaction of any change the statistics can see: a new referral
+or interest row of the organisation, or a change of a referral column they count. ORM events do
+it; every such write in the app goes through the ORM, and a test fails on a bulk UPDATE or
+DELETE of those tables, which the events would not see. The counter commits with the change: a
+request that reads the new data reads the new version, so a cached figure never outlives the
+data it was counted from.
 
 Visits are not cached: they change all day, and their summaries are quick to read.
 The cache holds counts of an organisation, never a row about a person.
