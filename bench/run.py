@@ -36,6 +36,8 @@ from app.extensions import db
 
 from . import RESULTS_DIR, bench_app
 from .endpoints import Endpoint, Fixture, available, landing, ordinals
+from .floor import SIGNED_IN_PATH as FLOOR_SIGNED_IN
+from .floor import VISITOR_PATH as FLOOR_VISITOR
 from .generate import ensure_dataset, plan_for
 from .serve import Client, Gunicorn, drive, percentile
 
@@ -101,10 +103,18 @@ def time_in_process(app: Flask, fx: Fixture, endpoint: Endpoint, requests: int) 
 
 
 def http_mix(
-    app: Flask, port: int, fx: Fixture, endpoints: list[Endpoint], seconds: float, concurrency: int
+    app: Flask,
+    port: int,
+    fx: Fixture,
+    endpoints: list[Endpoint],
+    seconds: float,
+    concurrency: int,
+    floor: bool = False,
 ):
     """Drive the served app: each client thread is one user of one role (or an anonymous
-    visitor) and picks among that role's endpoints by their weight."""
+    visitor) and picks among that role's endpoints by their weight. With `floor`, a GET goes
+    to bench.floor's view that does no work instead of the endpoint's page; a POST is sent
+    as it is."""
     roles = sorted({e.role or "" for e in endpoints})
     by_role = {r: [e for e in endpoints if (e.role or "") == r and e.weight] for r in roles}
     thread_role = [roles[i % len(roles)] for i in range(concurrency)]
@@ -122,7 +132,10 @@ def http_mix(
         endpoint = random.Random(n).choices(choices, [e.weight for e in choices])[0]
         who = people[index]
         data = endpoint.data(who, n) if endpoint.data else None
-        reply = client.request(endpoint.method, endpoint.url(who, n), data)
+        url = endpoint.url(who, n)
+        if floor and endpoint.method == "GET":
+            url = FLOOR_SIGNED_IN if role else FLOOR_VISITOR
+        reply = client.request(endpoint.method, url, data)
         return endpoint.name, reply
 
     return drive(port, seconds, concurrency, step, setup)
@@ -152,6 +165,10 @@ def measure_http(app, url, fx, endpoints, workers, seconds, concurrency, log=pri
         ceiling_run = drive(
             server.port, seconds, concurrency, lambda c, n: ("ceiling", c.request("GET", "/"))
         )
+    floor_env = {**served_env(url), **ceiling_env}
+    with Gunicorn("bench.floor:create_app()", floor_env, workers) as server:
+        floor_run = http_mix(app, server.port, fx, endpoints, seconds, concurrency, floor=True)
+    floor_errors = sum(1 for _name, status, *_ in floor_run.timed() if status >= 400 or not status)
     return {
         "app_rps": round(app_run.rps, 1),
         "ceiling_rps": round(ceiling_run.rps, 1),
@@ -159,6 +176,12 @@ def measure_http(app, url, fx, endpoints, workers, seconds, concurrency, log=pri
         "p95_ms": round(percentile(app_run.latencies(), 95), 2),
         "_mean_bytes": size,
         "_errors": sum(wrong.values()) + app_run.failed_setups,
+        "_floor": {
+            "floor_rps": round(floor_run.rps, 1),
+            "ceiling_rps": round(ceiling_run.rps, 1),
+            "ratio": round(floor_run.rps / ceiling_run.rps, 3) if ceiling_run.rps else 0.0,
+            "errors": floor_errors + floor_run.failed_setups,
+        },
     }
 
 
@@ -182,6 +205,12 @@ def print_table(result: dict, skipped: list[str], http_extra: dict) -> None:
     print(
         f"\nHTTP: app {h['app_rps']} req/s, ceiling {h['ceiling_rps']} req/s "
         f"(bodies of {http_extra['_mean_bytes']} bytes), ratio {h['ratio']}, p95 {h['p95_ms']} ms"
+    )
+    f = http_extra["_floor"]
+    print(
+        f"floor: the same mix with every GET answered by a view that does no work "
+        f"(bench/floor.py): {f['floor_rps']} req/s, ratio {f['ratio']}: the most page work "
+        f"can reach"
     )
     print(f"page weight (gzip): {result['page_weight_gz_bytes']}")
 
@@ -230,9 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS_DIR / "floor.json").write_text(json.dumps(http["_floor"], indent=2) + "\n")
     print_table(result, skipped, http)
     print(f"\nWritten: {RESULTS_DIR / 'latest.json'}")
-    return 1 if http["_errors"] else 0
+    return 1 if http["_errors"] or http["_floor"]["errors"] else 0
 
 
 if __name__ == "__main__":
