@@ -9,9 +9,12 @@ and inactive services still count for the periods they were open. Another organi
 unknown site or service id is answered with 404.
 """
 
+from functools import lru_cache
+
 import click
+from babel.numbers import format_decimal
 from flask import Blueprint, Response, abort, request
-from flask_babel import format_date, format_number, get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -50,8 +53,15 @@ FILTER_FIELDS = ("period", "on", "start", "end", "bucket", "site_id", "service_i
 def stat_text(value: Cell | report.Measure) -> str:
     """A figure as the page shows it: shown counts with the locale's digit grouping."""
     if isinstance(value, Cell) and value.shown:
-        return format_number(value.value)
+        return _grouped(value.value, str(get_locale()))
     return value.text
+
+
+@lru_cache(maxsize=4096)
+def _grouped(count: int, locale: str) -> str:
+    """Babel formats a number in about 20 µs, and a dashboard shows some 175, mostly the
+    same small counts: each is formatted once per language."""
+    return format_decimal(count, locale=locale)
 
 
 def _chosen_id(name: str, known: list[tuple[int, str]]) -> int | None:
