@@ -36,7 +36,9 @@ class LanguageName(NamedTuple):
     endonym: str  # in the language itself ("" when CLDR has no data for it)
 
 
-def _locale(code: str) -> Locale | None:
+@cache
+def parsed_locale(code: str) -> Locale | None:
+    """Babel's Locale for `code`, parsed once: Babel builds a new object on every parse."""
     try:
         return Locale.parse(code.split("_")[0])
     except (UnknownLocaleError, ValueError):
@@ -45,10 +47,10 @@ def _locale(code: str) -> Locale | None:
 
 def _name(code: str, ui_locale: str) -> LanguageName | None:
     key = _CLDR_KEY.get(code, code)
-    ui = _locale(ui_locale) or Locale("sv")
+    ui = parsed_locale(ui_locale) or Locale("sv")
     # Small UI locales (ckb, ti, so) lack names for rare languages: English is the fallback.
     name = ui.languages.get(key) or Locale("en").languages.get(key)
-    own = _locale(key)
+    own = parsed_locale(key)
     endonym = own.languages.get(key, "") if own else ""
     if not name and not endonym:
         return None

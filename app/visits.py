@@ -9,6 +9,7 @@ import random
 from datetime import date, timedelta
 from functools import cached_property
 
+from babel import Locale
 from babel.lists import format_list
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
@@ -100,7 +101,7 @@ class TodayView:
         self.form = form or NewVisitForm(formdata=None)
         self.page_number = page
         self.editable_since = local_day_start_utc(self.day)
-        self._label_cache: dict[int | str, str] = {}
+        self._label_cache: dict[int | str | tuple[str, ...], str] = {}
 
     @cached_property
     def totals(self):
@@ -118,7 +119,12 @@ class TodayView:
 
     @cached_property
     def ui_locale(self) -> str:
-        return str(get_locale() or "sv")
+        return str(self.babel_locale)
+
+    @cached_property
+    def babel_locale(self):
+        """Flask-Babel's parsed Locale: joining lists with it skips a parse per call."""
+        return get_locale() or Locale("sv")
 
     @cached_property
     def top_languages(self) -> list[languages.LanguageName]:
@@ -138,10 +144,15 @@ class TodayView:
 
     def _list(self, items: list[str]) -> str:
         """Items joined the reader's way: "a, b och c", Arabic with its own comma and "و"."""
-        return format_list(items, locale=self.ui_locale) if items else ""
+        return format_list(items, locale=self.babel_locale) if items else ""
 
     def language_names(self, rows: list[VisitLanguage]) -> str:
-        return self._list([languages.name(row.code, self.ui_locale) for row in rows])
+        """Each combination of languages named once per page, like the labels below."""
+        codes = tuple(row.code for row in rows)
+        if codes not in self._label_cache:
+            names = [languages.name(code, self.ui_locale) for code in codes]
+            self._label_cache[codes] = self._list(names)
+        return self._label_cache[codes]
 
     topic_choices = tuple(Topic)
 

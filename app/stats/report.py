@@ -4,11 +4,11 @@ charts and both exports read, so the same cells are hidden everywhere."""
 from dataclasses import dataclass, field
 from datetime import date
 
-from babel import Locale, UnknownLocaleError
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
 from ..choices import LABELS, Outcome, ReferralStatus, Topic
+from ..languages import parsed_locale
 from . import cache, queries
 from .periods import Bucket
 from .suppression import HIDDEN_SYMBOL, Cell, TableCounts, protect_share, protect_tables
@@ -65,10 +65,7 @@ class Report:
 
 
 def language_name(code: str, locale: str) -> str:
-    try:
-        names = Locale.parse(locale).languages
-    except (UnknownLocaleError, ValueError):
-        names = Locale.parse("sv").languages
+    names = (parsed_locale(locale) or parsed_locale("sv")).languages
     name = names.get(code)
     return name[:1].upper() + name[1:] if name else code
 
