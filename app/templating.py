@@ -1,11 +1,11 @@
 """What every template can use: locale and direction, versioned static URLs, navigation."""
 
 import hashlib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -58,5 +58,17 @@ def register(app: Flask) -> None:
             "new_form_key": new_form_key,
         }
 
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt)
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt)
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": _formatted(
+        format_date, value, fmt, str(get_locale()), str(get_timezone())
+    )
+    app.jinja_env.filters["datetime"] = lambda value, fmt="short": _formatted(
+        format_datetime, value, fmt, str(get_locale()), str(get_timezone())
+    )
+
+
+@lru_cache(maxsize=4096)
+def _formatted(formatter, value, fmt: str, locale: str, timezone: str) -> str:
+    """A date or time as Babel writes it in the reader's language and time zone (both in the
+    key: `formatter` reads them from the request). Babel takes some 40 µs a call; lists show
+    the same referrals' and visits' times on every view, so most are formatted only once."""
+    return formatter(value, fmt)
