@@ -108,3 +108,39 @@ def test_catalogues_match_the_source_strings():
     with (root / "translations/en/LC_MESSAGES/messages.po").open("rb") as f:
         catalogue = {m.id for m in read_po(f) if m.id}
     assert source - catalogue == set()
+
+
+def test_cached_dates_times_and_counts_follow_the_reader_language_and_time_zone(app):
+    """Dates, times and counts are formatted once and cached: the cache must never hand one
+    reader's language or clock to another (the key holds the language and the time zone)."""
+    from datetime import UTC, date, datetime
+
+    from babel.dates import format_date
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from app.stats import stat_text
+    from app.stats.suppression import Cell, Mark
+
+    page = "{{ d|date }}|{{ t|datetime('HH:mm') }}|{{ t|datetime }}|{{ n|stat }}"
+    values = {
+        "d": date(2026, 3, 5),
+        "t": datetime(2026, 6, 1, 22, 30, tzinfo=UTC),  # 00:30 on 2 June in Stockholm
+        "n": Cell(12345, Mark.SHOWN, 5),
+    }
+    seen = {}
+    with app.test_request_context("/"):
+        for locale in ("sv", "ar", "en", "sv", "ar"):
+            with force_locale(locale):
+                text = render_template_string(page, **values)
+            seen.setdefault(locale, text)
+            assert text == seen[locale]  # the second time, from the cache: the same
+            day, clock, stamp, count = text.split("|")
+            assert day == format_date(values["d"], "medium", locale=locale)
+            assert clock == "00:30"
+            with force_locale(locale):
+                assert stat_text(values["n"]) == count
+    assert len(set(seen.values())) == 3
+    assert seen["en"].split("|")[3] == "12,345"
+    assert seen["sv"].split("|")[3] == "12\xa0345"
+    assert seen["sv"].split("|")[2] == "2026-06-02 00:30"  # Swedish short format, local time
