@@ -210,14 +210,18 @@ def refer_visitor(client: Client, who: Who, n: int, ledger: Ledger):
 
 
 def work_queue(client: Client, who: Who, n: int, _ledger: Ledger):
-    """A coordinator opens their queue and then one referral in it (the newest ones first)."""
+    """A coordinator opens their queue, then one referral in it (the newest ones first), in
+    turn: two steps, so that both requests are counted and checked."""
+    found = getattr(client, "queue_referral_ids", None)
+    if found:
+        client.queue_referral_ids = None
+        return "referral_detail", client.request("GET", f"/queue/referrals/{found[n % len(found)]}")
     reply = client.request("GET", f"/queue/services/{who.service_id}?status=new")
-    found = re.findall(rb'href="/queue/referrals/(\d+)"', reply.body)
-    if reply.status != 200 or not found:
-        return "queue", reply
-    return "referral_detail", client.request(
-        "GET", f"/queue/referrals/{int(found[n % len(found)])}"
-    )
+    if reply.status == 200:
+        client.queue_referral_ids = [
+            int(i) for i in re.findall(rb'href="/queue/referrals/(\d+)"', reply.body)
+        ]
+    return "queue", reply
 
 
 def reader(endpoint: Endpoint) -> Callable:
