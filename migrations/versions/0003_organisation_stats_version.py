@@ -1,5 +1,6 @@
-"""Organisation.stats_version: bumped with every change to referrals and anonymous interest,
-so the statistics can cache their referral figures and know exactly when they are stale.
+"""Organisation.stats_version: bumped with every change the statistics can see (a new or
+deleted referral or anonymous interest, or a change to a referral column they count), so the
+statistics can cache their referral figures and know exactly when they are stale.
 
 Revision ID: 0003
 Revises: 0002
