@@ -23,7 +23,11 @@ VISITOR_PATH = "/bench-floor/visitor"
 
 
 def create_app() -> Flask:
-    app = create_real_app()
+    """For gunicorn: the app as `app:create_app()` makes it, with the floor's views."""
+    return add_floor_views(create_real_app())
+
+
+def add_floor_views(app: Flask) -> Flask:
     body = b"x" * int(os.environ.get("BENCH_CEILING_BYTES", "10000"))
 
     @app.get(SIGNED_IN_PATH)
