@@ -56,8 +56,11 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
         # Explicit: Flask-Limiter keeps the last app's setting as the default for the next one.
         RATELIMIT_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=False,
+        # Sign-in throttling (app/throttle.py says the policy and why there is no hard lock).
         LOGIN_LIMIT_PER_ADDRESS="20 per minute",
-        LOGIN_LIMIT_PER_ACCOUNT="5 per minute",
+        LOGIN_LIMIT_PER_ACCOUNT="5 per minute;20 per hour",
+        LOGIN_BACKOFF_AFTER="10 per 15 minutes",
+        LOGIN_BACKOFF_INTERVAL="1 per 10 seconds",
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=365),  # static URLs carry a content hash
         MAX_CONTENT_LENGTH=6 * 1024 * 1024,
         AUDIO_MAX_BYTES=5 * 1024 * 1024,

@@ -26,6 +26,7 @@ ACTION_LABELS = {
     # sign-in and two-factor
     "login": _l("Loggade in"),
     "login_failed": _l("Misslyckad inloggning"),
+    "login_throttled": _l("Inloggning stoppad: för många försök"),
     "logout": _l("Loggade ut"),
     "totp_enrolled": _l("Slog på tvåstegsverifiering"),
     "totp_failed": _l("Fel kod vid tvåstegsverifiering"),

@@ -1,15 +1,16 @@
 """Sign-in, sign-out and the language switcher.
 
-Failures get one generic message; attempts are throttled per address and per account;
+Failures get one generic message; attempts are throttled by app.throttle's one policy;
 the session token rotates at every sign-in and sign-out so an old cookie is worth nothing.
 """
 
 import secrets
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from flask import (
     Blueprint,
-    current_app,
+    Response,
     flash,
     redirect,
     render_template,
@@ -19,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -26,12 +28,13 @@ from sqlalchemy.orm import joinedload
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from . import audit
+from . import audit, throttle
 from .access import public
-from .extensions import db, limiter
+from .extensions import db
 from .i18n import LOCALES
 from .models import User
 from .passwords import dummy_verify, verify_password
+from .web import local_path
 
 bp = Blueprint("auth", __name__)
 
@@ -67,26 +70,62 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def _account_key() -> str:
-    return "login:" + (request.form.get("email") or "").strip().lower()[:254]
+class PasswordStep(NamedTuple):
+    """What a password gave: a response that moves on (signed in, or the second factor), or
+    why not, with the HTTP status to answer with."""
+
+    response: Response | None
+    error: str | None = None
+    status: int = 200
+    headers: dict[str, str] | None = None
 
 
-def _failed(response) -> bool:
-    """Only failed sign-ins count against the limits."""
-    return response.status_code != 303
+def password_step(user: User | None, account: str, password: str, target: str) -> PasswordStep:
+    """The password step of every sign-in (the sign-in page and leaving kiosk mode): the
+    throttle, the Argon2 check, the audit events, then the second factor or the session."""
+    if refused := throttle.refusal(account):
+        audit.record(
+            "login_throttled",
+            "user",
+            user.id if user else None,
+            user=None,
+            organisation_id=user.organisation_id if user else None,
+            limit=refused.limit,
+        )
+        db.session.commit()
+        return PasswordStep(
+            None, throttled_message(refused), 429, {"Retry-After": str(refused.retry_after)}
+        )
+    password_hash = user.password_hash if user and user.is_enabled else None
+    # Argon2 is slow on purpose: end the transaction first, so on SQLite no write lock is
+    # held while it runs and simultaneous sign-ins do not queue behind each other.
+    db.session.rollback()
+    if password_hash is None:
+        dummy_verify()
+    elif verify_password(password_hash, password):
+        return PasswordStep(_after_password(user, target))
+    throttle.failed(account)
+    audit.record(
+        "login_failed",
+        "user",
+        user.id if user else None,
+        user=None,
+        organisation_id=user.organisation_id if user else None,
+    )
+    db.session.commit()
+    return PasswordStep(None, None, 401)
+
+
+def throttled_message(refused: throttle.Refusal) -> str:
+    return ngettext(
+        "För många försök. Vänta %(num)d sekund och försök igen.",
+        "För många försök. Vänta %(num)d sekunder och försök igen.",
+        refused.retry_after,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -94,44 +133,31 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        password_hash = user.password_hash if user and user.is_enabled else None
-        # Argon2 is slow on purpose: end the transaction first, so on SQLite no write lock is
-        # held while it runs and simultaneous sign-ins do not queue behind each other.
-        db.session.rollback()
-        if password_hash is None:
-            dummy_verify()
-        elif verify_password(password_hash, form.password.data):
-            return _after_password(user)
-        audit.record(
-            "login_failed",
-            "user",
-            user.id if user else None,
-            user=None,
-            organisation_id=user.organisation_id if user else None,
+        step = password_step(user, email, form.password.data, request.args.get("next", ""))
+        if step.response is not None:
+            return step.response
+        form.password.errors.append(
+            step.error or _("Fel e-post eller lösenord, eller så är kontot avstängt.")
         )
-        db.session.commit()
-        form.password.errors.append(_("Fel e-post eller lösenord, eller så är kontot avstängt."))
-        return render_template("auth/login.html", form=form), 401
+        return render_template("auth/login.html", form=form), step.status, step.headers
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
 
-def safe_next(target: str) -> str:
+def safe_next(target: str | None) -> str:
     """A local path to go to after sign-in; anything else becomes the start page."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("home.index")
-    return target
+    return local_path(target) or url_for("home.index")
 
 
-def _after_password(user: User):
+def _after_password(user: User, target: str):
     """The password was right: sign in, or ask for the second factor first."""
     from .twofactor import begin_pending, must_enrol
 
     if user.totp_secret:
-        return begin_pending(user, "verify")
+        return begin_pending(user, "verify", target)
     if must_enrol(user):
-        return begin_pending(user, "enrol")
-    return complete_sign_in(user, safe_next(request.args.get("next", "")))
+        return begin_pending(user, "enrol", target)
+    return complete_sign_in(user, safe_next(target))
 
 
 def complete_sign_in(user: User, target: str):

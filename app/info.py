@@ -11,7 +11,6 @@ for five minutes when nobody is signed in.
 
 import io
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 
 import segno
@@ -28,7 +27,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.routing import BaseConverter
@@ -37,10 +36,10 @@ from wtforms.validators import DataRequired, Length
 
 from . import audit
 from .access import ALL_STAFF, PUBLIC, public, roles
-from .extensions import db, limiter
+from .auth import password_step
+from .extensions import db
 from .i18n import DEFAULT_LOCALE, LOCALES, best_match
 from .models import Organisation, Service, ServiceTranslation, User
-from .passwords import verify_password
 
 bp = Blueprint("info", __name__, cli_group=None)
 
@@ -360,39 +359,29 @@ def kiosk_start():
     return redirect(url_for("info.kiosk_home"), code=303)
 
 
-def _failed_exit(response) -> bool:
-    return response.status_code != 303
-
-
 @bp.route("/kiosk/exit", methods=["GET", "POST"])
 @public
-@limiter.limit("5 per minute", methods=["POST"], deduct_when=_failed_exit)
 def kiosk_exit():
-    """Leave kiosk mode with the password of the staff member who started it."""
+    """Leave kiosk mode: a sign-in of the staff member who started it, through the same
+    password step as the sign-in page (its throttle, its audit events, then the second factor
+    where the user has or needs it). The kiosk cookie alone is worth nothing."""
     kiosk = session.get("kiosk")
     if not kiosk:
         return redirect(url_for("auth.login"), code=303)
     user = db.session.get(User, kiosk["user_id"])
     form = KioskExitForm()
     if form.validate_on_submit():
-        if user and user.is_enabled and verify_password(user.password_hash, form.password.data):
-            return _end_kiosk(user)
-        form.password.errors.append(_("Fel lösenord. Kioskläget är kvar."))
-        return render_template("info/kiosk_exit.html", form=form, user=user), 401
+        account = user.email if user else f"kiosk-user-{kiosk['user_id']}"
+        step = password_step(user, account, form.password.data, url_for("home.index"))
+        if step.response is not None:
+            audit.record("kiosk_exit", "user", user.id, user=user)
+            db.session.commit()
+            return step.response
+        form.password.errors.append(step.error or _("Fel lösenord. Kioskläget är kvar."))
+        page = render_template("info/kiosk_exit.html", form=form, user=user)
+        return page, step.status, step.headers
     status = 422 if request.method == "POST" else 200
     return render_template("info/kiosk_exit.html", form=form, user=user), status
-
-
-def _end_kiosk(user: User):
-    """Sign the staff member in again, with a fresh session token, as a normal sign-in does."""
-    session.clear()
-    user.session_token = secrets.token_hex(32)
-    audit.record("kiosk_exit", "user", user.id, user=user)
-    db.session.commit()
-    login_user(user)
-    session.permanent = True
-    session["signed_in_at"] = session["last_seen"] = datetime.now(UTC).timestamp()
-    return redirect(url_for("home.index"), code=303)
 
 
 @bp.app_context_processor

@@ -9,7 +9,15 @@ from sqlalchemy import Select, select
 
 from .choices import Role
 from .extensions import db
-from .models import Service, Site, User, site_memberships
+from .models import (
+    Consent,
+    Referral,
+    Service,
+    Site,
+    User,
+    service_coordinators,
+    site_memberships,
+)
 
 
 def sites_query(user: User) -> Select:
@@ -47,3 +55,27 @@ def service_for_user(user: User, service_id: int) -> Service:
     if service is None:
         abort(404)
     return service
+
+
+def consents_query(user: User) -> Select:
+    """Consents the user may act on (receipt, register extract, withdrawal): staff those of
+    their own sites; a coordinator those with a referral to a service they coordinate; an
+    admin every consent of their organisation."""
+    query = select(Consent).where(Consent.organisation_id == user.organisation_id)
+    if user.role == Role.STAFF:
+        query = query.where(Consent.site_id.in_(site_ids(user)))
+    elif user.role == Role.COORDINATOR:
+        coordinated = (
+            select(Referral.consent_id)
+            .join(service_coordinators, service_coordinators.c.service_id == Referral.service_id)
+            .where(service_coordinators.c.user_id == user.id)
+        )
+        query = query.where(Consent.id.in_(coordinated))
+    return query
+
+
+def consent_for_user(user: User, consent_id: int) -> Consent:
+    consent = db.session.scalar(consents_query(user).where(Consent.id == consent_id))
+    if consent is None:
+        abort(404)
+    return consent

@@ -6,6 +6,7 @@ nothing else, and no page but the code form opens until a code verifies. A user 
 two-factor but has no secret yet goes to enrolment in the same pending state. Codes are
 throttled per account and per address, and a code is refused once used (its time step is
 stored), so a code seen over someone's shoulder cannot be replayed inside its 30 seconds.
+Failed codes count in app.throttle against the same account as failed passwords.
 """
 
 import secrets
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 
 import pyotp
 import segno
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,11 +23,11 @@ from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from . import audit
+from . import audit, throttle
 from .access import public
-from .auth import bp, complete_sign_in, safe_next
+from .auth import bp, complete_sign_in, safe_next, throttled_message
 from .choices import Role
-from .extensions import db, limiter
+from .extensions import db
 from .models import User
 from .web import render
 
@@ -69,9 +70,9 @@ def accepted_step(secret: str, code: str, last_step: int | None) -> int | None:
     return None
 
 
-def begin_pending(user: User, purpose: str):
-    """After the password: remember only who is half signed in, and for what."""
-    target = safe_next(request.args.get("next", ""))
+def begin_pending(user: User, purpose: str, target: str):
+    """After the password: remember only who is half signed in, for what, and where to go."""
+    target = safe_next(target)
     preferred_locale = session.get("locale")
     session.clear()
     session.update(
@@ -107,25 +108,8 @@ def _finish(user: User):
     return complete_sign_in(user, target)
 
 
-def _code_account_key() -> str:
-    return f"totp:{session.get('pending_user_id', '-')}"
-
-
-def _failed(response) -> bool:
-    return response.status_code not in (200, 303)
-
-
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_code_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
 def totp():
     """The second sign-in step: a code from the authenticator app."""
     user = pending_user("verify")
@@ -134,10 +118,25 @@ def totp():
         return redirect(url_for("auth.login"), code=303)
     form = CodeForm()
     if form.validate_on_submit():
+        # The code step counts against the same account as the password (one policy).
+        if refused := throttle.refusal(user.email):
+            audit.record(
+                "login_throttled",
+                "user",
+                user.id,
+                user=None,
+                organisation_id=user.organisation_id,
+                limit=refused.limit,
+            )
+            db.session.commit()
+            form.code.errors.append(throttled_message(refused))
+            headers = {"Retry-After": str(refused.retry_after)}
+            return render("auth/totp.html", form=form), 429, headers
         step = accepted_step(user.totp_secret, form.code.data, user.totp_last_step)
         if step is not None:
             user.totp_last_step = step
             return _finish(user)
+        throttle.failed(user.email)
         audit.record(
             "totp_failed", "user", user.id, user=None, organisation_id=user.organisation_id
         )

@@ -4,6 +4,7 @@ one-time form keys, and pagination."""
 import secrets
 from dataclasses import dataclass
 from math import ceil
+from urllib.parse import urlsplit
 
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import Select, func, select
@@ -27,6 +28,20 @@ def render(template: str, partial: str | None = None, **context) -> str:
     if partial and is_htmx():
         return render_template(partial, **context)
     return render_template(template, **context)
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site as a browser will read it, else None.
+
+    Browsers drop tabs and newlines inside a URL, so a tab between two slashes makes
+    "//evil.example", another host: any control character, a backslash, or a scheme or host
+    after parsing disqualifies it (and a newline could not go into a Location header anyway)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
 
 
 def redirect_or_partial(endpoint: str, partial: str | None = None, context=None, **values):

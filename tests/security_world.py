@@ -107,9 +107,10 @@ SCOPE = {
     # Only the recorder edits or undoes a visit, and only on its day (issue 4).
     "visit_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b", "admin_a"},
     "referral_id": {"staff_a2", "coordinator_y", "admin_b"},
-    # Withdrawal and receipts are open to any coordinator of the organisation (issue 6:
-    # "withdrawal at any time by staff or a coordinator of the organisation").
-    "consent_id": {"staff_a2", "admin_b"},
+    # Receipts, extracts and withdrawal: staff of the consent's site, a coordinator of one of
+    # its referrals' services, an admin of the organisation (issue 16 closed the hole where
+    # any coordinator of the organisation could withdraw any consent).
+    "consent_id": {"staff_a2", "coordinator_y", "admin_b"},
     # A coordinator works only the queues of the services assigned to them.
     "service_id": {"admin_b", "coordinator_y"},
     "text_id": {"admin_b"},

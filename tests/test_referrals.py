@@ -404,7 +404,7 @@ def make_consent_via_flow(client, w, **over) -> int:
     return int(response.location.rsplit("/", 1)[1])
 
 
-def test_withdrawal_scope_staff_own_sites_coordinators_their_organisation(
+def test_withdrawal_scope_staff_own_sites_coordinators_their_services(
     app, client, w, make, login
 ):
     other_site = make.site(w.org)
@@ -415,7 +415,11 @@ def test_withdrawal_scope_staff_own_sites_coordinators_their_organisation(
     stranger, coordinator = app.test_client(), app.test_client()
     login(make.user(make.org(), role=Role.COORDINATOR), c=stranger)
     assert stranger.post(f"/consents/{consent.id}/withdraw").status_code == 404
-    login(make.user(w.org, role=Role.COORDINATOR), c=coordinator)
+    other_service = make.service(w.org, slug="annat")
+    other_coordinator = app.test_client()
+    login(make.user(w.org, role=Role.COORDINATOR, services=[other_service]), c=other_coordinator)
+    assert other_coordinator.post(f"/consents/{consent.id}/withdraw").status_code == 404
+    login(make.user(w.org, role=Role.COORDINATOR, services=[w.sfi]), c=coordinator)
     assert coordinator.post(f"/consents/{consent.id}/withdraw").status_code == 303
     assert privacy.has_contact_details([consent.id]) == set()
 

@@ -31,7 +31,7 @@ from ..choices import (
 )
 from ..extensions import db
 from ..models import Service, User, service_coordinators
-from ..web import is_htmx, paginate, render
+from ..web import is_htmx, local_path, paginate, render
 from ..workdays import local_today
 from . import bp, queries, workflow
 from .forms import ActionForm, AssignForm, AttemptForm, FollowUpForm, StatusForm
@@ -181,7 +181,8 @@ def row_context(referrals, **extra) -> dict:
 
 def safe_next(url: str | None) -> str | None:
     """Only a path inside the queue area may be a redirect target."""
-    if url and url.startswith("/queue/") and "//" not in url and "\\" not in url:
+    url = local_path(url)
+    if url and url.startswith("/queue/") and "//" not in url:
         return url.rstrip("?")
     return None
 

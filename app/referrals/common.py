@@ -1,31 +1,15 @@
-"""Lookups the referral screens share: scoped consents, service names in a locale, the
-published consent text a visitor is shown."""
+"""Lookups the referral screens share: service names in a locale, the published consent text
+a visitor is shown."""
 
 from datetime import datetime, timedelta
 
-from flask import abort
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from ..choices import ConsentTextStatus, Role
+from ..choices import ConsentTextStatus
 from ..extensions import db
 from ..i18n import DEFAULT_LOCALE, LOCALES
-from ..models import Consent, ConsentText, Organisation, ServiceTranslation, User
-from ..scope import site_ids
-
-
-def consent_for_user(user: User, consent_id: int) -> Consent:
-    """A consent the user may act on: staff at their own sites, coordinators and admins in
-    their organisation. Anything else is 404, like a consent that does not exist."""
-    query = select(Consent).where(
-        Consent.id == consent_id, Consent.organisation_id == user.organisation_id
-    )
-    if user.role == Role.STAFF:
-        query = query.where(Consent.site_id.in_(site_ids(user)))
-    consent = db.session.scalar(query)
-    if consent is None:
-        abort(404)
-    return consent
+from ..models import Consent, ConsentText, Organisation, ServiceTranslation
 
 
 def service_names(service_ids: list[int], locale: str) -> dict[int, str]:

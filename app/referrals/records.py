@@ -11,14 +11,13 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit, privacy
 from ..access import ALL_STAFF, public, roles, signed_in
-from ..choices import Role
 from ..extensions import db, limiter
 from ..i18n import LOCALES
-from ..models import Referral, ReferralEvent, User
-from ..scope import site_ids, sites_query
+from ..models import Consent, Referral, ReferralEvent, User
+from ..scope import consent_for_user, consents_query, sites_query
 from ..web import paginate, render
 from . import bp
-from .common import consent_for_user, kept_until, service_names, ui_locale, visitor_locale
+from .common import kept_until, service_names, ui_locale, visitor_locale
 from .forms import ExtractForm
 
 
@@ -66,9 +65,8 @@ def extract():
     if not form.validate_on_submit():
         return render("referrals/extract_form.html", form=form), 422 if form.is_submitted() else 200
     consent = privacy.find_for_extract(current_user.organisation, form.code.data, form.phone.data)
-    if consent is not None and current_user.role == Role.STAFF:
-        allowed = set(db.session.scalars(site_ids(current_user)))
-        consent = consent if consent.site_id in allowed else None
+    if consent is not None:  # a match outside the user's scope is no match
+        consent = db.session.scalar(consents_query(current_user).where(Consent.id == consent.id))
     if consent is None:
         audit.record("register_extract_refused", "organisation", current_user.organisation_id)
         db.session.commit()
