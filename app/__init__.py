@@ -37,7 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def configure_app(app: Flask, test_config: dict | None) -> None:
     """Defaults, then instance/config.py, then the environment, then a test's mapping."""
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance.chmod(0o700)  # keys, the secret key and the SQLite file live here
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'app.db'}",
         SESSION_COOKIE_HTTPONLY=True,

@@ -11,7 +11,8 @@ import sqlite3
 from pathlib import Path
 
 import click
-from flask import Flask
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
 from .extensions import db
@@ -55,7 +56,7 @@ def restore_from(backup: Path) -> None:
         raise click.ClickException("The file is not a database backup.") from error
     finally:
         check.close()
-    if "alembic_version" not in tables:
+    if not is_backup_of_this_app(backup, tables):
         raise click.ClickException("The file is not a backup of this app.")
     db.session.remove()
     db.engine.dispose()  # no pooled connection keeps the old pages
@@ -64,6 +65,29 @@ def restore_from(backup: Path) -> None:
         dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     src.close()
     dst.close()
+
+
+# Tables every version of the schema has had since the first migration.
+CORE_TABLES = frozenset(
+    {"organisation", "site", "user", "visit", "service", "consent", "referral", "audit_event"}
+)
+
+
+def is_backup_of_this_app(backup: Path, tables: set[str]) -> bool:
+    """The file's schema is one of this app's migrations, with this app's core tables: another
+    app's database (which may well have an alembic_version table) is refused."""
+    if not CORE_TABLES <= tables or "alembic_version" not in tables:
+        return False
+    check = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    try:
+        versions = {row[0] for row in check.execute("SELECT version_num FROM alembic_version")}
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        check.close()
+    script = ScriptDirectory(str(Path(current_app.root_path).parent / "migrations"))
+    ours = {revision.revision for revision in script.walk_revisions()}
+    return len(versions) == 1 and versions <= ours
 
 
 def register(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """flask commands: create-user, seed-demo (and the commands each area adds)."""
 
+import re
 import secrets
 import string
 from pathlib import Path
@@ -72,6 +73,16 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Created {email} ({role})")
 
+    @app.cli.command("create-organisation")
+    @click.option("--name", required=True, help="The municipality's name, shown to visitors.")
+    @click.option("--slug", required=True, help="Short name used by other commands (--org).")
+    @click.option("--site", "site_names", multiple=True, help="An open preschool (repeatable).")
+    def create_organisation_command(name, slug, site_names):
+        """Create an organisation with its sites, the core services and the consent texts."""
+        org = create_organisation(name, slug, site_names)
+        db.session.commit()
+        click.echo(f"Created organisation {org.slug!r} with {len(site_names)} site(s)")
+
     @app.cli.command("seed-demo")
     def seed_demo():
         """Seed a demo municipality with two sites and one user per role, once.
@@ -88,6 +99,31 @@ def register(app: Flask) -> None:
         path.write_text(text)
         path.chmod(0o600)
         click.echo(text)
+
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
+
+
+def create_organisation(name: str, slug: str, site_names: tuple[str, ...] = ()) -> Organisation:
+    """A new organisation ready to work: its sites, the core services with their texts and a
+    published consent text in every locale (admins then edit both in the admin screens)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise click.ClickException("The name must be 1 to 120 characters.")
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise click.ClickException("The slug is 3 to 60 of a-z, 0-9 and -, e.g. 'orebro'.")
+    if db.session.scalar(select(Organisation.id).where(Organisation.slug == slug)):
+        raise click.ClickException(f"An organisation with slug {slug!r} exists already.")
+    names = [n.strip() for n in site_names]
+    if any(not n or len(n) > 120 for n in names) or len(set(names)) != len(names):
+        raise click.ClickException("Site names must be 1 to 120 characters and different.")
+    org = Organisation(name=name, slug=slug)
+    db.session.add(org)
+    db.session.add_all(Site(organisation=org, name=n) for n in names)
+    db.session.flush()
+    seed_core_services(org)
+    seed_consent_texts(org)
+    return org
 
 
 def create_demo() -> list[tuple[str, str, str]]:

@@ -1,10 +1,13 @@
 """Engine settings. On SQLite every connection gets WAL, a busy timeout, foreign keys and
 secure_delete; a request that may write starts its transaction with BEGIN IMMEDIATE so
-concurrent writers queue on the busy timeout instead of failing with "database is locked"."""
+concurrent writers queue on the busy timeout instead of failing with "database is locked".
+The database file and its -wal and -shm files are readable by their owner only."""
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
@@ -48,9 +51,26 @@ def wants_write() -> bool:
     return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
+def protect_sqlite_files(engine: Engine) -> None:
+    """The database file holds personal data: owner-only (0600), made so before SQLite first
+    opens it. SQLite gives the -wal and -shm files the mode of the database file; files left
+    from before are narrowed too."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return
+    path = Path(database)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        sibling = path.with_name(path.name + suffix)
+        if sibling.exists() and sibling.stat().st_mode & 0o077:
+            sibling.chmod(0o600)
+
+
 def install_sqlite_pragmas(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
+    protect_sqlite_files(engine)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):

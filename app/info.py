@@ -269,17 +269,32 @@ def audio_dir() -> Path:
     return path
 
 
-def sniff_audio(head: bytes) -> str | None:
-    """The audio extension a file's first bytes prove, or None (never trust the name)."""
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+def sniff_audio(data: bytes) -> str | None:
+    """The audio extension a file's bytes prove, or None (never trust the name).
+
+    An MP3 may start with an ID3 tag; then the tag's own length must lead to an MPEG frame,
+    so "ID3" followed by a web page is not audio."""
+    if data.startswith(b"ID3") and len(data) >= 10:
+        size = 0
+        for byte in data[6:10]:  # a "syncsafe" integer: 7 bits a byte
+            if byte & 0x80:
+                return None
+            size = (size << 7) | byte
+        start = 10 + size + (10 if data[5] & 0x10 else 0)  # a footer doubles the header
+        return "mp3" if _is_mpeg_frame(data[start : start + 2]) else None
+    if _is_mpeg_frame(data[:2]):
         return "mp3"
-    if head.startswith(b"OggS"):
+    if data.startswith(b"OggS"):
         return "ogg"
-    if head[4:8] == b"ftyp":
+    if data[4:8] == b"ftyp":
         return "m4a"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm"
     return None
+
+
+def _is_mpeg_frame(head: bytes) -> bool:
+    return len(head) == 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
 
 
 # Extensions accepted in a file name, per sniffed type.
@@ -298,7 +313,7 @@ def store_audio(upload) -> tuple[str | None, str | None]:
     if len(data) > limit:
         megabytes = round(limit / (1024 * 1024), 1)
         return None, _("Filen är för stor. Den får vara högst %(size)s MB.", size=megabytes)
-    kind = sniff_audio(data[:16])
+    kind = sniff_audio(data)
     extension = (upload.filename or "").rsplit(".", 1)[-1].lower()
     if kind is None or extension not in AUDIO_EXTENSIONS[kind]:
         return None, _("Filen är inte ljud av en typ vi tar emot (MP3, OGG, M4A eller WebM).")

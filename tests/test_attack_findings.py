@@ -259,3 +259,180 @@ def test_a_throttled_sign_in_never_reaches_the_password_check(app, make, monkeyp
     monkeypatch.setattr(auth, "verify_password", lambda *a: calls.append(a) or False)
     assert c.post("/login", data={"email": user.email, "password": "x"}).status_code == 429
     assert calls == []
+
+
+# ------------------------------------------------- 8. the live SQLite files are owner-only
+
+
+def test_the_sqlite_database_and_its_wal_are_owner_only(tmp_path):
+    import os
+    import stat
+
+    from app import create_app
+
+    path = tmp_path / "live.db"
+    old_umask = os.umask(0o022)  # a usual umask: files would be 0644
+    try:
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+        )
+        with app.app_context():
+            db.session.execute(db.text("CREATE TABLE t (x)"))
+            db.session.execute(db.text("INSERT INTO t VALUES (1)"))
+            db.session.commit()
+            files = [path, path.with_name("live.db-wal"), path.with_name("live.db-shm")]
+            modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files if f.exists()}
+            db.engine.dispose()
+    finally:
+        os.umask(old_umask)
+    assert modes.get("live.db-wal") is not None, "WAL mode makes a -wal file"
+    assert set(modes.values()) == {0o600}, modes
+    assert stat.S_IMODE(os.stat(app.instance_path).st_mode) == 0o700
+
+
+def test_an_existing_world_readable_database_is_narrowed(tmp_path):
+    import stat
+
+    from app import create_app
+
+    path = tmp_path / "old.db"
+    path.write_bytes(b"")
+    path.chmod(0o644)
+    create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# ------------------------------------------------- 9. the README's production steps
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A database nothing has touched: a new schema on PostgreSQL, a new file on SQLite."""
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    if not pg_url:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    schema = f"empty_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in pg_url else "?"
+    yield f"{pg_url}{sep}options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_the_readme_production_steps_work_on_an_empty_database(empty_database, tmp_path):
+    """db upgrade, create-organisation, create-user --role admin, then the admin signs in."""
+    from tests.conftest import make_app
+
+    app = make_app(empty_database, tmp_path)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        result = runner.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(
+            args=[
+                "create-organisation",
+                "--name",
+                "Örebro kommun",
+                "--slug",
+                "orebro",
+                "--site",
+                "Familjecentralen Vivalla",
+            ]
+        )
+        assert result.exit_code == 0, result.output
+        again = runner.invoke(args=["create-organisation", "--name", "X", "--slug", "orebro"])
+        assert again.exit_code != 0 and "exists already" in again.output
+        password = "en lång och bra fras 2026"
+        result = runner.invoke(
+            args=[
+                "create-user",
+                "--email",
+                "admin@orebro.test",
+                "--name",
+                "Admin",
+                "--role",
+                "admin",
+                "--org",
+                "orebro",
+                "--site",
+                "Familjecentralen Vivalla",
+            ],
+            input=f"{password}\n{password}\n",
+        )
+        assert result.exit_code == 0, result.output
+        client = app.test_client()
+        response = client.post("/login", data={"email": "admin@orebro.test", "password": password})
+        assert response.status_code == 303, response.data[:300]
+        assert client.get("/admin/services/").status_code == 200
+        from app.models import ConsentText, Service
+
+        assert db.session.scalar(select(db.func.count(Service.id))) >= 4
+        assert db.session.scalar(select(db.func.count(ConsentText.id))) >= 8
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_restore_refuses_another_apps_database_with_an_alembic_table(app, tmp_path):
+    import sqlite3
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("flask restore is for SQLite; PostgreSQL uses pg_restore")
+    other = tmp_path / "other-app.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('ae1027a6acf')")
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)")
+    conn.close()
+    result = app.test_cli_runner().invoke(args=["restore", str(other), "--yes"])
+    assert result.exit_code != 0 and "not a backup of this app" in result.output
+
+
+def test_id3_followed_by_a_web_page_is_not_audio():
+    from app.info import sniff_audio
+
+    page = b"ID3\x04\x00\x00\x00\x00\x00\x00<html><script>alert(1)</script></html>" + b" " * 64
+    assert sniff_audio(page) is None
+    tag = b"ID3\x04\x00\x00\x00\x00\x00\x04TAG!"
+    assert sniff_audio(tag + b"\xff\xfb\x90\x64" + b"\x00" * 64) == "mp3"
+    assert sniff_audio(tag + b"<!doctype html>") is None
+    assert sniff_audio(b"ID3\x04\x00\x00\x00\x00\x80\x00") is None  # not a syncsafe size
+
+
+# ------------------------------------------------- 10. dependency floors
+
+# The last release with a published security fix after it, for each direct dependency that
+# had one: the floor in pyproject.toml must exclude it.
+VULNERABLE = {
+    "flask": "3.1.0",  # CVE-2025-47278: fallback session signing key used wrongly
+    "gunicorn": "22.0.0",  # CVE-2024-6827: request smuggling through Transfer-Encoding
+    "werkzeug": "3.1.3",  # CVE-2025-66221: safe_join and Windows device names
+    "jinja2": "3.1.5",  # CVE-2025-27516: sandbox escape through the |attr filter
+}
+
+
+def test_dependency_floors_are_above_known_security_fixes():
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    requirements = {
+        (req := Requirement(line)).name.lower(): req
+        for line in tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    }
+    problems = [
+        f"{name} allows {version}"
+        for name, version in VULNERABLE.items()
+        if name not in requirements or requirements[name].specifier.contains(version)
+    ]
+    assert problems == []

@@ -19,7 +19,8 @@ from app.info import qr_svg
 from app.models import AuditEvent, Service, ServiceTranslation
 
 FALLBACK_NOTE = "Den här texten finns inte på ditt språk än. Här är den på svenska."
-MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 500
+# An ID3 tag of 4 bytes, then an MPEG frame header (MPEG-1 layer III, 128 kbit/s).
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x04TAG!" + b"\xff\xfb\x90\x64" + b"\x00" * 500
 OGG = b"OggS\x00\x02" + b"\x00" * 500
 
 
@@ -366,6 +367,7 @@ def test_admin_creates_a_service_and_its_translation(client, login, admin, org):
         "/admin/services/new",
         data={
             "slug": "sprak-cafe",
+            "name": "Språkcafé",
             "pictogram": "service.svg",
             "sort_order": "5",
             "is_active": "y",
@@ -379,6 +381,7 @@ def test_admin_creates_a_service_and_its_translation(client, login, admin, org):
         "/admin/services/new",
         data={
             "slug": "sprak-cafe",
+            "name": "Språkcafé",
             "pictogram": "service.svg",
             "sort_order": "5",
             "form_key": "k1",
@@ -406,7 +409,8 @@ def test_admin_creates_a_service_and_its_translation(client, login, admin, org):
 def test_admin_refuses_a_bad_slug(client, login, admin, slug):
     login(admin)
     response = client.post(
-        "/admin/services/new", data={"slug": slug, "pictogram": "service.svg", "sort_order": "1"}
+        "/admin/services/new",
+        data={"slug": slug, "name": "Tjänst", "pictogram": "service.svg", "sort_order": "1"},
     )
     assert response.status_code == 422
     assert db.session.scalar(select(func.count(Service.id))) == 0
@@ -419,7 +423,8 @@ def test_admin_refuses_a_duplicate_slug_but_allows_one_in_another_org(
     other = make.service(org=make.org(), slug="bibliotek")
     login(admin)
     response = client.post(
-        "/admin/services/new", data={"slug": "sfi", "pictogram": "sfi.svg", "sort_order": "1"}
+        "/admin/services/new",
+        data={"slug": "sfi", "name": "SFI", "pictogram": "sfi.svg", "sort_order": "1"},
     )
     assert response.status_code == 422
     assert html_escape(translated(app, "sv", "Det kortnamnet används redan.")) in response.get_data(
@@ -432,7 +437,7 @@ def test_admin_refuses_a_duplicate_slug_but_allows_one_in_another_org(
     assert response.status_code == 422
     response = client.post(
         "/admin/services/new",
-        data={"slug": other.slug, "pictogram": "sfi.svg", "sort_order": "1"},
+        data={"slug": other.slug, "name": "SFI", "pictogram": "sfi.svg", "sort_order": "1"},
     )
     assert response.status_code == 303
 
