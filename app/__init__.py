@@ -71,6 +71,10 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
         SMTP_PORT=25,
         SMTP_FROM="noreply@localhost",
         TRUST_PROXY=False,
+        # Keys of the contact details (app/crypto.py); None: instance/keys/contact-keys.json.
+        CONTACT_KEY_FILE=None,
+        # How long backups are kept: `flask rotate-keys` destroys keys retired longer ago.
+        BACKUP_RETENTION_DAYS=35,
     )
     app.config.from_pyfile("config.py", silent=True)
     for name in (
@@ -79,13 +83,14 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
         "PUBLIC_ORGANISATION",
         "SMTP_HOST",
         "SMTP_FROM",
+        "CONTACT_KEY_FILE",
     ):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
     for name in ("SESSION_COOKIE_SECURE", "TRUST_PROXY"):
         if os.environ.get(name):
             app.config[name] = os.environ[name].lower() in ("1", "true", "yes")
-    for name in ("SESSION_IDLE_MINUTES", "SMTP_PORT"):
+    for name in ("SESSION_IDLE_MINUTES", "SMTP_PORT", "BACKUP_RETENTION_DAYS"):
         if os.environ.get(name):
             app.config[name] = int(os.environ[name])
     if os.environ.get("DATABASE_URL"):

@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "referral_created": _l("Hänvisning skapad"),
     "referral_updated": _l("Hänvisning ändrad"),
     "retention_purge": _l("Gallring av kontaktuppgifter"),
+    "keys_rotated": _l("Nycklar bytta"),
     # visits
     "visit.update": _l("Besök ändrat"),
     "visit.delete": _l("Besök borttaget"),

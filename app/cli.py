@@ -179,6 +179,23 @@ def register_privacy_commands(app: Flask) -> None:
         finally:
             write_intent.reset(token)
 
+    @app.cli.command("rotate-keys")
+    def rotate_keys_command():
+        """Re-encrypt contact details under a new key; destroy keys retired longer ago than
+        BACKUP_RETENTION_DAYS (run monthly from cron, after the backup job)."""
+        from .database import write_intent
+        from .privacy import rotate_keys
+
+        token = write_intent.set(True)
+        try:
+            result = rotate_keys()
+        finally:
+            write_intent.reset(token)
+        click.echo(f"New key {result['key']}; contact details re-encrypted: {result['rows']}")
+        click.echo(f"Keys destroyed: {', '.join(result['destroyed']) or 'none'}")
+        if result["kept"]:
+            click.echo(f"Still in use, kept until the next rotation: {', '.join(result['kept'])}")
+
     from .backup import register as register_backup
 
     register_backup(app)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -311,15 +312,22 @@ class Consent(db.Model):
 
 class ContactDetails(db.Model):
     """The only personal data in the app. Read and written by app.privacy alone; the row is
-    deleted (not blanked) when consent is withdrawn or retention ends."""
+    deleted (not blanked) when consent is withdrawn or retention ends.
+
+    Every field is an AES-GCM ciphertext under the key named by `key_id` (app.crypto), bound
+    to this row and field, so no name, number or address reaches the disk in plain text. The
+    phone is also kept as a keyed hash (HMAC-SHA256 of its E.164 form), so a lookup by phone
+    compares hashes and never needs the number itself."""
 
     consent_id: Mapped[int] = mapped_column(
         ForeignKey("consent.id", ondelete="CASCADE"), primary_key=True
     )
-    first_name: Mapped[str] = mapped_column(String(80))
-    phone_e164: Mapped[str | None] = mapped_column(String(20))
-    email: Mapped[str | None] = mapped_column(String(254))
-    best_time: Mapped[str | None] = mapped_column(String(40))
+    key_id: Mapped[str] = mapped_column(String(16))
+    first_name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    best_time_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hmac: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
 
 
 class Referral(db.Model):

@@ -4,6 +4,13 @@ It records consent with the contact details it covers, shows them (writing an au
 every read), erases them on withdrawal or when retention ends, and leaves everything else about
 a referral in place, anonymous, for the statistics. Views ask this module; they never query
 `ContactDetails` themselves.
+
+Contact details are encrypted here before they reach the database and decrypted only on an
+audited read: each field is an AES-GCM ciphertext under a key of app.crypto, with the row, the
+field and the key id as associated data, so a ciphertext copied to another row or field does
+not open. The phone is also stored as a keyed hash of its E.164 form, which is what the
+register extract compares. `rotate_keys` moves every row to a new key and destroys the keys no
+backup within the retention can need any more (crypto-shredding).
 """
 
 import secrets
@@ -11,9 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import delete, func, or_, select
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.exc import DBAPIError
 
-from . import audit
+from . import audit, crypto
 from .choices import Outcome, ReferralStatus
 from .extensions import db
 from .models import (
@@ -48,6 +57,59 @@ class ContactView:
     phone_e164: str | None
     email: str | None
     best_time: str | None
+
+
+# ContactInput's fields and the columns holding their ciphertexts.
+SEALED_COLUMNS = {
+    "first_name": "first_name_enc",
+    "phone_e164": "phone_enc",
+    "email": "email_enc",
+    "best_time": "best_time_enc",
+}
+PHONE_PURPOSE = "contact_details.phone_e164"
+
+
+def _associated_data(consent_id: int, field: str, key_id: str) -> bytes:
+    """What a ciphertext is bound to: its table, row, field and key."""
+    return f"contact_details/{consent_id}/{field}/{key_id}".encode()
+
+
+def sealed_columns(consent_id: int, contact: ContactInput, key: crypto.Key) -> dict:
+    """The contact_details column values for `contact`, encrypted under `key`.
+
+    Also used by migration 0005 and the bench's generator, which write rows in bulk.
+    """
+    values: dict = {"consent_id": consent_id, "key_id": key.id}
+    for field, column in SEALED_COLUMNS.items():
+        plain = getattr(contact, field)
+        values[column] = (
+            None
+            if plain is None
+            else key.encrypt(plain, _associated_data(consent_id, field, key.id))
+        )
+    values["phone_hmac"] = (
+        key.keyed_hash(PHONE_PURPOSE, contact.phone_e164) if contact.phone_e164 else None
+    )
+    return values
+
+
+def opened_columns(consent_id: int, key: crypto.Key, values: dict) -> ContactInput:
+    """The inverse of `sealed_columns`: column values (ciphertexts) back to the contact."""
+    return ContactInput(
+        **{
+            field: None
+            if values[column] is None
+            else key.decrypt(values[column], _associated_data(consent_id, field, key.id))
+            for field, column in SEALED_COLUMNS.items()
+        }
+    )
+
+
+def _open(row: ContactDetails) -> ContactInput:
+    key = crypto.keyring().get(row.key_id)
+    return opened_columns(
+        row.consent_id, key, {c: getattr(row, c) for c in SEALED_COLUMNS.values()}
+    )
 
 
 def normalise_phone(raw: str, region: str = "SE") -> str:
@@ -92,7 +154,9 @@ def record_consent(
     )
     db.session.add(consent)
     db.session.flush()
-    db.session.add(ContactDetails(consent_id=consent.id, **contact.__dict__))
+    db.session.add(
+        ContactDetails(**sealed_columns(consent.id, contact, crypto.keyring().current))
+    )
     due = add_working_days(local_today(), org.first_contact_working_days)
     referrals = []
     for service in services:
@@ -143,7 +207,8 @@ def contact_details(
     audit.record(action, "consent", consent.id, user=by, found=row is not None)
     if row is None:
         return None
-    return ContactView(row.first_name, row.phone_e164, row.email, row.best_time)
+    contact = _open(row)
+    return ContactView(contact.first_name, contact.phone_e164, contact.email, contact.best_time)
 
 
 def has_contact_details(consent_ids: list[int]) -> set[int]:
@@ -175,7 +240,12 @@ def find_for_extract(org: Organisation, reference_code: str, phone_raw: str) -> 
     except ValueError:
         return None
     row = db.session.get(ContactDetails, consent.id)
-    if row is None or row.phone_e164 is None or not secrets.compare_digest(row.phone_e164, phone):
+    if row is None or row.phone_hmac is None:
+        return None
+    # The hash under the row's own key: right after a rotation began, a row may still be
+    # under the previous key, and it must be found all the same.
+    expected = crypto.keyring().get(row.key_id).keyed_hash(PHONE_PURPOSE, phone)
+    if not secrets.compare_digest(row.phone_hmac, expected):
         return None
     return consent
 
@@ -297,7 +367,20 @@ def checkpoint_after_erasure() -> None:
 
     Run on a raw connection in autocommit mode: inside a transaction (our BEGIN IMMEDIATE) the
     checkpoint could not copy every frame back and truncate the file.
+
+    On PostgreSQL a deleted row stays in the table's file until VACUUM reclaims it, so the
+    contact table is vacuumed (outside a transaction, as VACUUM must be). What it leaves (the
+    freed space, the WAL) holds ciphertext only, unreadable once its key is destroyed. A role
+    that does not own the table gets a warning from the server, not an error; and any failure
+    here is logged, never raised: the erasure itself is committed already.
     """
+    if db.engine.dialect.name == "postgresql":
+        try:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f"VACUUM {ContactDetails.__tablename__}"))
+        except DBAPIError:
+            current_app.logger.warning("VACUUM after erasure failed", exc_info=True)
+        return
     if db.engine.dialect.name != "sqlite":
         return
     raw = db.engine.raw_connection()
@@ -308,3 +391,53 @@ def checkpoint_after_erasure() -> None:
         cursor.close()
     finally:
         raw.close()
+
+
+def rotate_keys(now: datetime | None = None, retention_days: int | None = None) -> dict:
+    """Start a new key, re-encrypt every row under it, and destroy the keys retired longer ago
+    than the backup retention (BACKUP_RETENTION_DAYS).
+
+    Why that limit: a backup holds rows under the key that was current when it was taken. A
+    key retired R days ago was last current R days ago, so once R exceeds the retention no
+    kept backup can hold data under it, and destroying it costs nothing readable. From then on
+    the rows it protected, in old backups, in the WAL or in freed space of a table, are noise
+    (crypto-shredding): an old backup becomes unreadable on schedule, not by being found and
+    deleted.
+
+    The rows move in one transaction (with their phone hashes, recomputed under the new key).
+    A key is destroyed only when no row uses it any more, so a row written by a worker that
+    had not yet seen the new key is never lost; the next rotation moves it.
+    """
+    now = now or utcnow()
+    if retention_days is None:
+        retention_days = int(current_app.config["BACKUP_RETENTION_DAYS"])
+    with crypto.exclusive():
+        new, retired = crypto.start_new_key(now)
+        rows = db.session.scalars(
+            select(ContactDetails).order_by(ContactDetails.consent_id).with_for_update()
+        ).all()
+        for row in rows:
+            values = sealed_columns(row.consent_id, _open(row), new)
+            for column, value in values.items():
+                setattr(row, column, value)
+        db.session.flush()
+        due = set(crypto.retired_before(now - timedelta(days=retention_days)))
+        in_use = set(
+            db.session.scalars(
+                select(ContactDetails.key_id).where(ContactDetails.key_id.in_(due)).distinct()
+            )
+        )
+        destroyed = sorted(due - in_use)
+        audit.record(
+            "keys_rotated",
+            user=None,
+            key=new.id,
+            retired=retired.id,
+            rows=len(rows),
+            destroyed=destroyed,
+            retention_days=retention_days,
+        )
+        db.session.commit()
+        # After the commit: until then the rows may still need the keys.
+        crypto.destroy(set(destroyed))
+    return {"key": new.id, "rows": len(rows), "destroyed": destroyed, "kept": sorted(in_use)}

@@ -1,6 +1,8 @@
 """A realistic data set for the benchmark: one organisation, 20 sites, 50 users, the core
 services, published consent texts, 1,000,000 visits over three years and 100,000 referrals with
-consent, history and (for open referrals only) obviously fake contact details.
+consent, history and (for open referrals only) obviously fake contact details, encrypted as
+the app stores them (app.privacy.sealed_columns) under the current key of the bench app's key
+file: instance/keys/contact-keys.json unless a key file is given, the file the served app reads.
 
     python -m bench.generate [--quick] [--seed N] [--database-url URL]
 
@@ -31,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
+from app import crypto, privacy
 from app.choices import (
     AttemptChannel,
     AttemptResult,
@@ -65,7 +68,7 @@ from app.passwords import hash_password
 from app.stats import summary
 from app.workdays import add_working_days, is_working_day, local_today
 
-from . import DEFAULT_DB, ORG_SLUG, PASSWORD, head_revision, migrate, sqlite_url
+from . import DEFAULT_DB, ORG_SLUG, PASSWORD, bench_app, head_revision, migrate, sqlite_url
 
 GENERATOR_VERSION = 3  # 2: builds the daily visit summaries; 3: every coordinator has a queue
 BATCH = 50_000
@@ -148,10 +151,23 @@ class World:
     users: dict[str, list[int]] = field(default_factory=dict)
 
 
-def generate(database_url: str, plan: Plan, fresh_file: bool = False, log=print) -> dict:
-    """Migrate `database_url`, fill it, and return the row counts and the seconds it took."""
+def generate(
+    database_url: str,
+    plan: Plan,
+    fresh_file: bool = False,
+    log=print,
+    key_file: Path | None = None,
+) -> dict:
+    """Migrate `database_url`, fill it, and return the row counts and the seconds it took.
+
+    Contact details are encrypted under the current key of `key_file` (default: the bench
+    app's, in instance/keys/), so the served app can read them.
+    """
     started = time.perf_counter()
     migrate(database_url)
+    overrides = {"CONTACT_KEY_FILE": str(key_file)} if key_file else {}
+    with bench_app(database_url, **overrides).app_context():
+        key = crypto.keyring().current
     engine = create_engine(database_url)
     try:
         _refuse_non_empty(engine)
@@ -170,7 +186,7 @@ def generate(database_url: str, plan: Plan, fresh_file: bool = False, log=print)
         log(f"  visits: {n_visits:,} in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
         n_refs = insert_referrals(
-            engine, rng, plan, world, days, weights, site_weights, site_languages
+            engine, rng, plan, world, days, weights, site_weights, site_languages, key
         )
         log(f"  referrals: {n_refs:,} in {time.perf_counter() - t:.1f} s")
         insert_interests(engine, rng, plan, world, days, weights, site_weights, site_languages)
@@ -559,7 +575,9 @@ class Timeline:
         return self.at.date() < self.today
 
 
-def insert_referrals(engine, rng, plan, world, days, weights, site_weights, site_languages) -> int:
+def insert_referrals(
+    engine, rng, plan, world, days, weights, site_weights, site_languages, key: crypto.Key
+) -> int:
     """Consents (one to three referrals each), referrals with their timelines, and contact
     details for consents that still have an open referral."""
     cells, cell_weights = _cells(days, weights, site_weights)
@@ -627,7 +645,7 @@ def insert_referrals(engine, rng, plan, world, days, weights, site_weights, site
                 )
             )
             if still_open:
-                buffers["contact"].append(_fake_contact(consent_id, rng))
+                buffers["contact"].append(_fake_contact(consent_id, rng, key))
             if len(buffers["event"]) >= BATCH:
                 _flush_referrals(conn, buffers)
         _flush_referrals(conn, buffers)
@@ -798,16 +816,16 @@ def _reference_code(n: int) -> str:
     return "".join(chars[:4]) + "-" + "".join(chars[4:])
 
 
-def _fake_contact(consent_id: int, rng: random.Random) -> dict:
+def _fake_contact(consent_id: int, rng: random.Random, key: crypto.Key) -> dict:
     """Obviously fake: 'Testperson N', numbers from the range PTS reserves for fiction
-    (070-174 06 05 to 070-174 06 99), addresses on example.invalid."""
-    return {
-        "consent_id": consent_id,
-        "first_name": f"Testperson {consent_id}",
-        "phone_e164": f"+467017406{rng.randint(5, 99):02d}" if rng.random() < 0.9 else None,
-        "email": f"testperson{consent_id}@example.invalid" if rng.random() < 0.3 else None,
-        "best_time": rng.choice((None, "förmiddag", "eftermiddag")),
-    }
+    (070-174 06 05 to 070-174 06 99), addresses on example.invalid; encrypted like real ones."""
+    contact = privacy.ContactInput(
+        first_name=f"Testperson {consent_id}",
+        phone_e164=f"+467017406{rng.randint(5, 99):02d}" if rng.random() < 0.9 else None,
+        email=f"testperson{consent_id}@example.invalid" if rng.random() < 0.3 else None,
+        best_time=rng.choice((None, "förmiddag", "eftermiddag")),
+    )
+    return privacy.sealed_columns(consent_id, contact, key)
 
 
 # -- anonymous interest ---------------------------------------------------------------------

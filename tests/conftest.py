@@ -48,6 +48,8 @@ def make_app(database_url: str, instance: Path, **overrides):
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": "localhost",
         "PREFERRED_URL_SCHEME": "http",
+        # The contact details' keys in the test's own folder, never in the repo's instance/.
+        "CONTACT_KEY_FILE": str(instance / "keys" / "contact-keys.json"),
     }
     config.update(overrides)
     app = create_app(config)

@@ -1,10 +1,12 @@
 """The benchmark's data generator at a tiny size: right counts, plausible and private data."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from app import crypto, privacy
 from app.choices import Outcome, ReferralStatus, Topic
 from app.models import (
     Consent,
@@ -15,14 +17,18 @@ from app.models import (
     Visit,
     VisitLanguage,
 )
+from bench import bench_app
 from bench.generate import Plan, generate
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('bench') / 'tiny.db'}"
+    folder = tmp_path_factory.mktemp("bench")
+    url = f"sqlite:///{folder / 'tiny.db'}"
     plan = Plan(visits=2_000, referrals=300, seed=7)
-    counts = generate(url, plan, fresh_file=True, log=lambda _msg: None)
+    # The keys beside the data, never in the repo's instance/.
+    keys = folder / "keys" / "contact-keys.json"
+    counts = generate(url, plan, fresh_file=True, log=lambda _msg: None, key_file=keys)
     engine = create_engine(url)
     with engine.connect() as conn:
         yield conn, counts, plan
@@ -109,17 +115,25 @@ def test_contact_details_only_for_open_referrals_and_obviously_fake(generated):
     )
     details = conn.execute(select(ContactDetails)).all()
     assert {d.consent_id for d in details} == open_consents
-    for d in details:
-        assert d.first_name.startswith("Testperson ")
-        assert d.phone_e164 is None or d.phone_e164.startswith("+467017406")
-        assert d.email is None or d.email.endswith("@example.invalid")
+    database = Path(conn.engine.url.database)
+    keys = database.parent / "keys" / "contact-keys.json"
+    with bench_app(str(conn.engine.url), CONTACT_KEY_FILE=str(keys)).app_context():
+        ring = crypto.keyring()
+        for d in details:
+            values = {c: getattr(d, c) for c in privacy.SEALED_COLUMNS.values()}
+            contact = privacy.opened_columns(d.consent_id, ring.get(d.key_id), values)
+            assert contact.first_name.startswith("Testperson ")
+            assert contact.phone_e164 is None or contact.phone_e164.startswith("+467017406")
+            assert contact.email is None or contact.email.endswith("@example.invalid")
+    assert b"Testperson" not in database.read_bytes()  # encrypted like real contact details
     assert scalar(conn, select(func.count()).select_from(Consent)) > 0
 
 
 def test_same_seed_gives_the_same_data(generated, tmp_path):
     conn, _counts, plan = generated
     url = f"sqlite:///{tmp_path / 'again.db'}"
-    generate(url, Plan(visits=2_000, referrals=300, seed=7, today=plan.today), log=lambda _m: None)
+    again = Plan(visits=2_000, referrals=300, seed=7, today=plan.today)
+    generate(url, again, log=lambda _m: None, key_file=tmp_path / "keys" / "contact-keys.json")
     engine = create_engine(url)
     query = select(Visit.site_id, Visit.visit_date, Visit.topics).order_by(Visit.id).limit(50)
     with engine.connect() as other:
