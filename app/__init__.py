@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_db(app)
     configure_extensions(app)
     add_blueprints(app)
+    add_listeners(app)
     from . import errors, security, templating
 
     errors.register(app)
@@ -159,3 +160,12 @@ def add_blueprints(app: Flask) -> None:
 
     for module in (auth, home, visits, referrals, queue, info, stats, admin):
         app.register_blueprint(module.bp)
+
+def add_listeners(app: Flask) -> None:
+    """Session hooks whose order matters, once per process. The audit chain's before-commit
+    hook comes after the statistics' (imported here first, whatever imported it before): its
+    lock must be the last one a transaction takes (app.audit.install_listeners says why)."""
+    from . import audit
+    from .stats import cache  # noqa: F401  (registers its hooks on import)
+
+    audit.install_listeners()

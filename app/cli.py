@@ -196,6 +196,8 @@ def register_privacy_commands(app: Flask) -> None:
         if result["kept"]:
             click.echo(f"Still in use, kept until the next rotation: {', '.join(result['kept'])}")
 
+    from .audit import register_commands as register_audit_commands
     from .backup import register as register_backup
 
+    register_audit_commands(app)
     register_backup(app)

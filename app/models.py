@@ -436,8 +436,25 @@ class AuditEvent(db.Model):
     object_id: Mapped[int | None] = mapped_column(Integer)
     ip: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[dict | None] = mapped_column(JSON)
+    # The hash chain (app.audit): SHA-256 of this event's content and of `prev_hash`, the hash
+    # of the event before it in its organisation's chain. Set by app.audit when it commits.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship()
+
+
+class AuditChain(db.Model):
+    """One row per audit hash chain: an organisation's events, or chain 0 for events without
+    an organisation. The row is locked while events are appended, so concurrent writers never
+    fork a chain; `anchor_hash` is what the oldest remaining event follows (all zeros until a
+    retention purge removes the chain's beginning) and `head_hash` the newest event's hash,
+    so the verifier notices events missing at either end."""
+
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    anchor_hash: Mapped[str] = mapped_column(String(64))
+    head_id: Mapped[int | None] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
 
 
 class IdempotencyKey(db.Model):
