@@ -23,6 +23,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure_app(app, test_config)
     configure_db(app)
     configure_extensions(app)
+    from . import request_input
+
+    request_input.register(app)  # before the blueprints: their rules take its id converter
     add_blueprints(app)
     add_listeners(app)
     from . import errors, security, templating

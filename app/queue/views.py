@@ -31,6 +31,7 @@ from ..choices import (
 )
 from ..extensions import db
 from ..models import Service, User, service_coordinators
+from ..request_input import parse_id, query_id
 from ..web import is_htmx, local_path, paginate, render
 from ..workdays import local_today
 from . import bp, queries, workflow
@@ -217,7 +218,7 @@ def read_filter() -> queries.QueueFilter:
         tab = "open"
     return queries.QueueFilter(
         tab=tab,
-        site_id=args.get("site_id", type=int),
+        site_id=query_id("site_id"),
         language=args.get("language") or None,
         interpreter=args.get("interpreter") == "1",
         overdue=args.get("overdue") == "1",
@@ -406,8 +407,9 @@ def assign(referral_id: int):
             return
         allowed = {u.id: u for u in queries.coordinators_of(item.service)}
         allowed.setdefault(current_user.id, current_user)  # an admin may take one too
-        if not raw.isdigit() or int(raw) not in allowed:
+        chosen = parse_id(raw)
+        if chosen not in allowed:
             abort(400)  # the menu offers only the service's coordinators
-        workflow.assign(item, allowed[int(raw)], by=current_user)
+        workflow.assign(item, allowed[chosen], by=current_user)
 
     return perform(referral_id, AssignForm, apply, "assign")

@@ -16,6 +16,7 @@ from ..choices import ConsentMethod, ConsentTextStatus
 from ..extensions import db
 from ..i18n import LOCALES
 from ..models import AnonymousInterest, ConsentText, Service, Site
+from ..request_input import ids_or_404, parse_id
 from ..scope import services_query, site_for_user
 from ..web import claim_form_key, commit_once, render, replayed_target
 from ..workdays import local_today
@@ -160,15 +161,12 @@ def _state_from_form(site_id: int) -> FlowState:
     """Re-check the hidden state: services of the organisation (else 404), a UI language and
     a published consent text of the organisation (else 400)."""
     site = site_for_user(current_user, site_id)
-    try:
-        ids = [int(v) for v in request.form.getlist("service_id")]
-        text_id = int(request.form.get("text_id", ""))
-    except ValueError:
-        abort(400)
+    raw_ids = request.form.getlist("service_id")
+    text_id = parse_id(request.form.get("text_id"))
     visitor_lang = request.form.get("visitor_lang")
-    if not ids or visitor_lang not in LOCALES:
+    if not raw_ids or text_id is None or visitor_lang not in LOCALES:
         abort(400)
-    services = _services_or_404(ids)
+    services = _services_or_404(ids_or_404(raw_ids))
     text = db.session.scalar(
         select(ConsentText).where(
             ConsentText.id == text_id,

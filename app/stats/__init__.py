@@ -26,6 +26,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..i18n import RTL_LOCALES
 from ..models import VisitDaySummary
+from ..request_input import query_id
 from ..web import render
 from ..workdays import local_today
 from . import charts, exports, queries, report, summary
@@ -66,12 +67,10 @@ def _grouped(count: int, locale: str) -> str:
 
 def _chosen_id(name: str, known: list[tuple[int, str]]) -> int | None:
     """The id in the query or form, None for "all"; 404 for anything not of this organisation."""
-    raw = (request.values.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) not in {i for i, _name in known}:
+    chosen = query_id(name, request.values)
+    if chosen is not None and chosen not in {i for i, _name in known}:
         abort(404)
-    return int(raw)
+    return chosen
 
 
 def _context():
