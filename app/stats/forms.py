@@ -10,7 +10,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from ..workdays import local_today
-from .periods import Bucket, Period, PeriodKind, default_bucket, preset, too_long
+from .periods import (
+    FIRST_DAY,
+    LAST_DAY,
+    Bucket,
+    Period,
+    PeriodKind,
+    default_bucket,
+    preset,
+    too_long,
+)
 
 PERIOD_LABELS = {
     PeriodKind.WEEK: _l("Vecka"),
@@ -46,6 +55,17 @@ class IsoDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError(str(_l("Skriv datumet som ÅÅÅÅ-MM-DD."))) from None
+        if not FIRST_DAY <= self.data <= LAST_DAY:
+            self.data = None
+            raise ValueError(
+                str(
+                    _l(
+                        "Välj ett datum från %(first)s till %(last)s.",
+                        first=FIRST_DAY.isoformat(),
+                        last=LAST_DAY.isoformat(),
+                    )
+                )
+            )
 
 
 class PeriodForm(FlaskForm):

@@ -5,6 +5,11 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 MAX_YEARS = 5
+# The dates a period may name. Python's calendar ends at 9999-12-31, and a period's end and
+# the links to the next and previous periods are computed from the date typed: a bound far
+# inside the calendar keeps that arithmetic in range (and no open preschool counted before).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 
 class PeriodKind(StrEnum):
