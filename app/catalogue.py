@@ -30,6 +30,7 @@ import click
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from . import audit
 from .choices import TranslationStatus
@@ -612,6 +613,32 @@ def export_json(org: Organisation) -> str:
 
 # ---------------------------------------------------------------- import
 
+# More services than any municipality's catalogue, fewer than would make one upload a
+# minute of validation (each record is checked as the admin form checks it).
+MAX_SERVICES = 1000
+# A file with many broken records lists this many problems, then how many more there are.
+MAX_LISTED_ERRORS = 50
+
+# Where each field of the admin's forms sits in a record, for the messages.
+SERVICE_PLACES = {
+    "slug": "id",
+    "pictogram": "x_bro.pictogram",
+    "url": "url",
+    "email": "email",
+    "phone": "phones",
+    "address": "locations",
+    "opening_hours": "schedules",
+    "sort_order": "x_bro.sort_order",
+    "is_active": "status",
+}
+TEXT_PLACES = {
+    "name": "name",
+    "summary": "description",
+    "eligibility": "eligibility_description",
+    "how_to_start": "application_process",
+    "status": "status",
+}
+
 
 @dataclass
 class ParsedService:
@@ -624,22 +651,22 @@ class CatalogueError(Exception):
     """An import refused; `errors` lists every problem found, each already translated."""
 
     def __init__(self, errors: list[str]):
+        if len(errors) > MAX_LISTED_ERRORS:
+            more = len(errors) - MAX_LISTED_ERRORS
+            errors = [*errors[:MAX_LISTED_ERRORS], _("Och %(count)s fel till.", count=more)]
         super().__init__("; ".join(errors))
         self.errors = errors
 
 
-def _string(value, where: str, errors: list[str], limit: int, required: bool = False) -> str:
+def _text(value, where: str, errors: list[str]) -> str | None:
+    """A text value of the file as the form would receive it; None (and a message) when the
+    file has something else there: a number, a list or an object."""
     if value is None:
-        value = ""
+        return ""
     if not isinstance(value, str):
         errors.append(_("%(where)s: ska vara text.", where=where))
-        return ""
-    value = clean_text(value).strip()  # an imported file is pasted text too
-    if required and not value:
-        errors.append(_("%(where)s: får inte vara tomt.", where=where))
-    if len(value) > limit:
-        errors.append(_("%(where)s: är för långt (högst %(max)s tecken).", where=where, max=limit))
-    return value
+        return None
+    return clean_text(value).strip()  # an imported file is pasted text too
 
 
 def _first(items, key: str, where: str, errors: list[str]):
@@ -652,18 +679,36 @@ def _first(items, key: str, where: str, errors: list[str]):
     return items[0].get(key)
 
 
-def parse_catalogue(data) -> list[ParsedService]:
-    """Check a whole catalogue; raise CatalogueError listing every problem, or return it."""
+def _form_data(values: dict[str, str | None]) -> MultiDict | None:
+    """The values as a posted form, or None when one of them could not be text."""
+    if any(v is None for v in values.values()):
+        return None
+    return MultiDict(values)
+
+
+def _form_errors(form, places: dict[str, str], where: str, errors: list[str]) -> None:
+    for name, messages in form.errors.items():
+        errors.extend(f"{where}.{places.get(name, name)}: {m}" for m in messages)
+
+
+def parse_catalogue(data, organisation_id: int, existing: dict[str, int]) -> list[ParsedService]:
+    """Check a whole catalogue, each record with the rules of the admin's forms (`existing`
+    maps the organisation's slugs to their ids); raise CatalogueError listing every problem,
+    or return it."""
     errors: list[str] = []
     if not isinstance(data, dict) or not isinstance(data.get("services"), list):
         raise CatalogueError([_("Filen är inte en tjänstekatalog (listan services saknas).")])
+    if len(data["services"]) > MAX_SERVICES:
+        raise CatalogueError(
+            [_("Filen har för många tjänster. Högst %(max)s går att läsa in.", max=MAX_SERVICES)]
+        )
     parsed, seen = [], set()
     for index, record in enumerate(data["services"], start=1):
         where = f"services[{index}]"
         if not isinstance(record, dict):
             errors.append(_("%(where)s: ska vara ett objekt.", where=where))
             continue
-        item = _parse_service(record, where, errors)
+        item = _parse_service(record, where, errors, organisation_id, existing)
         if item.slug in seen:
             errors.append(
                 _("%(where)s: id %(slug)s finns två gånger.", where=where, slug=item.slug)
@@ -675,13 +720,12 @@ def parse_catalogue(data) -> list[ParsedService]:
     return parsed
 
 
-def _parse_service(record: dict, where: str, errors: list[str]) -> ParsedService:
-    slug = record.get("id")
-    if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug) or len(slug) > 60:
-        errors.append(
-            _("%(where)s.id: bara små bokstäver a–z, siffror och bindestreck.", where=where)
-        )
-        slug = str(slug)
+def _parse_service(
+    record: dict, where: str, errors: list[str], organisation_id: int, existing: dict[str, int]
+) -> ParsedService:
+    # The forms read this module's rules (slugs, pictograms, lengths): imported when used.
+    from .service_forms import ServiceForm
+
     status = record.get("status", "active")
     if status not in ("active", "inactive"):
         errors.append(_("%(where)s.status: ska vara active eller inactive.", where=where))
@@ -689,44 +733,50 @@ def _parse_service(record: dict, where: str, errors: list[str]) -> ParsedService
     if not isinstance(extra, dict):
         errors.append(_("%(where)s: ska vara ett objekt.", where=f"{where}.x_bro"))
         extra = {}
-    pictogram = extra.get("pictogram", "service.svg")
-    if pictogram not in PICTOGRAMS:
-        errors.append(_("%(where)s: okänd bild.", where=f"{where}.x_bro.pictogram"))
     sort_order = extra.get("sort_order", 100)
-    if not isinstance(sort_order, int) or isinstance(sort_order, bool) or sort_order < 0:
+    if not isinstance(sort_order, int) or isinstance(sort_order, bool):
         errors.append(_("%(where)s: ska vara ett heltal.", where=f"{where}.x_bro.sort_order"))
         sort_order = 100
-    locations = record.get("locations")
-    addresses = _first(locations, "addresses", f"{where}.locations", errors)
-    url = _string(record.get("url"), f"{where}.url", errors, LIMITS["url"])
-    if url and not WEB_URL_RE.match(url):
-        errors.append(_("%(where)s: ska börja med http:// eller https://.", where=f"{where}.url"))
-    fields = {
-        "url": url,
-        "email": _string(record.get("email"), f"{where}.email", errors, LIMITS["email"]),
-        "phone": _string(
+    addresses = _first(record.get("locations"), "addresses", f"{where}.locations", errors)
+    values = {
+        "slug": _text(record.get("id"), f"{where}.id", errors),
+        "pictogram": _text(
+            extra.get("pictogram", "service.svg"), f"{where}.x_bro.pictogram", errors
+        ),
+        "url": _text(record.get("url"), f"{where}.url", errors),
+        "email": _text(record.get("email"), f"{where}.email", errors),
+        "phone": _text(
             _first(record.get("phones"), "number", f"{where}.phones", errors),
             f"{where}.phones",
             errors,
-            LIMITS["phone"],
         ),
-        "address": _string(
+        "address": _text(
             _first(addresses, "address_1", f"{where}.locations", errors),
             f"{where}.locations",
             errors,
-            LIMITS["address"],
         ),
-        "opening_hours": _string(
+        "opening_hours": _text(
             _first(record.get("schedules"), "description", f"{where}.schedules", errors),
             f"{where}.schedules",
             errors,
-            LIMITS["opening_hours"],
         ),
-        "is_active": status != "inactive",
-        "pictogram": pictogram,
-        "sort_order": sort_order,
+        "sort_order": str(sort_order),
+        "is_active": "" if status == "inactive" else "y",
     }
-    item = ParsedService(slug=slug, fields=fields)
+    slug = values["slug"] or ""
+    item = ParsedService(slug=slug, fields={})
+    formdata = _form_data(values)
+    if formdata is not None:
+        form = ServiceForm(
+            formdata=formdata,
+            meta={"csrf": False},
+            organisation_id=organisation_id,
+            service_id=existing.get(slug),
+        )
+        if form.validate():
+            item.fields = {name: form[name].data for name in SERVICE_PLACES if name != "slug"}
+        else:
+            _form_errors(form, SERVICE_PLACES, where, errors)
     translations = record.get("translations") or {}
     if not isinstance(translations, dict):
         errors.append(_("%(where)s: ska vara ett objekt.", where=f"{where}.translations"))
@@ -745,41 +795,45 @@ def _parse_service(record: dict, where: str, errors: list[str]) -> ParsedService
         if not isinstance(text, dict):
             errors.append(_("%(where)s: ska vara ett objekt.", where=place))
             continue
-        item.texts[locale] = _parse_text(text, place, errors, locale)
+        if (values_of_text := _parse_text(text, place, errors, locale)) is not None:
+            item.texts[locale] = values_of_text
     return item
 
 
-def _parse_text(text: dict, place: str, errors: list[str], locale: str) -> dict:
+def _parse_text(text: dict, place: str, errors: list[str], locale: str) -> dict | None:
+    """One translation checked as the admin's translation form checks it, or None."""
+    from .service_forms import TranslationForm
+
     default_status = (
         TranslationStatus.REVIEWED if locale == DEFAULT_LOCALE else TranslationStatus.DRAFT
     )
-    status = text.get("status", default_status)
-    if status not in set(TranslationStatus):
-        errors.append(_("%(where)s.status: ska vara draft eller reviewed.", where=place))
-    return {
-        "name": _string(text.get("name"), f"{place}.name", errors, NAME_MAX, required=True),
-        "summary": _string(text.get("description"), f"{place}.description", errors, TEXT_MAX),
-        "eligibility": _string(
-            text.get("eligibility_description"),
-            f"{place}.eligibility_description",
-            errors,
-            TEXT_MAX,
-        ),
-        "how_to_start": _string(
-            text.get("application_process"), f"{place}.application_process", errors, TEXT_MAX
-        ),
-        "status": status,
-    }
+    formdata = _form_data(
+        {
+            name: _text(
+                text.get(key, default_status if name == "status" else None),
+                f"{place}.{key}",
+                errors,
+            )
+            for name, key in TEXT_PLACES.items()
+        }
+    )
+    if formdata is None:
+        return None
+    form = TranslationForm(formdata=formdata, meta={"csrf": False})
+    if not form.validate():
+        _form_errors(form, TEXT_PLACES, place, errors)
+        return None
+    return {name: form[name].data for name in TEXT_PLACES}
 
 
 def import_catalogue(org: Organisation, data, user=None) -> dict[str, int]:
     """Create or update the services in `data` (matched by id = slug) and their translations,
     all or nothing: raises CatalogueError before anything is written. The caller commits."""
-    parsed = parse_catalogue(data)
     existing = {
         s.slug: s
         for s in db.session.scalars(select(Service).where(Service.organisation_id == org.id))
     }
+    parsed = parse_catalogue(data, org.id, {slug: s.id for slug, s in existing.items()})
     texts: dict[tuple[int, str], ServiceTranslation] = {}
     if existing:
         rows = db.session.scalars(
@@ -827,6 +881,10 @@ def load_json(raw: bytes | str):
         raise CatalogueError(
             [_("Filen är inte giltig JSON: %(error)s", error=str(error))]
         ) from None
+    except RecursionError:
+        # Lists or objects nested thousands deep: the parser recurses once per level, and a
+        # catalogue has six. Python unwinds the recursion cleanly, so this is only bad input.
+        raise CatalogueError([_("Filen har för många nivåer inuti varandra.")]) from None
 
 
 # ---------------------------------------------------------------- flask commands

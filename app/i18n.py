@@ -4,7 +4,7 @@ Order: the locale in a public URL, then the signed-in user's preference, then th
 with the language switcher, then Accept-Language, then Swedish.
 """
 
-from flask import g, request, session
+from flask import g, has_request_context, request, session
 from flask_login import current_user
 
 # Each language named in its own script (endonym); the order is the switcher's.
@@ -44,6 +44,8 @@ def best_match(candidate: str | None) -> str:
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT_LOCALE  # a command (catalogue import, digest): no reader to ask
     url_locale = (request.view_args or {}).get("lang") if request else None
     if url_locale in LOCALES:
         return url_locale

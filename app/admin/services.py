@@ -14,26 +14,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms import (
-    BooleanField,
-    EmailField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-    URLField,
-)
-from wtforms.validators import (
-    URL,
-    DataRequired,
-    Email,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    Regexp,
-    ValidationError,
-)
 
 from .. import audit, catalogue, info
 from ..access import roles
@@ -41,7 +21,8 @@ from ..choices import Role, TranslationStatus
 from ..extensions import db
 from ..i18n import DEFAULT_LOCALE, LOCALES
 from ..models import Service, ServiceTranslation
-from ..text_input import clean_text, name_text
+from ..request_input import uploads
+from ..service_forms import NewServiceForm, ServiceForm, TranslationForm
 from ..web import claim_form_key, commit_once, paginate, replayed_target
 from . import SECTIONS, bp
 
@@ -54,80 +35,6 @@ SECTIONS.append(
 )
 
 MISSING = "missing"
-
-
-class ServiceForm(FlaskForm):
-    slug = StringField(
-        _l("Kortnamn i adressen"),
-        validators=[
-            DataRequired(_l("Skriv ett kortnamn.")),
-            Length(max=60),
-            Regexp(
-                catalogue.SLUG_RE,
-                message=_l("Bara små bokstäver a–z, siffror och bindestreck."),
-            ),
-        ],
-    )
-    pictogram = SelectField(
-        _l("Bild"), choices=[(p, p.removesuffix(".svg")) for p in catalogue.PICTOGRAMS]
-    )
-    url = URLField(
-        _l("Webbadress"),
-        validators=[
-            Optional(),
-            Length(max=300),
-            URL(message=_l("Skriv en hel webbadress.")),
-            # Only web links: a javascript: or data: "URL" would run in the visitor's browser.
-            Regexp(catalogue.WEB_URL_RE, message=_l("Skriv en hel webbadress.")),
-        ],
-    )
-    email = EmailField(
-        _l("E-post"),
-        validators=[Optional(), Length(max=254), Email(_l("Skriv en giltig e-postadress."))],
-    )
-    phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=40)])
-    address = StringField(
-        _l("Adress"), validators=[Optional(), Length(max=300)], filters=[clean_text]
-    )
-    opening_hours = StringField(
-        _l("Öppettider"), validators=[Optional(), Length(max=300)], filters=[clean_text]
-    )
-    sort_order = IntegerField(
-        _l("Ordning"),
-        default=100,
-        validators=[InputRequired(_l("Skriv ett tal.")), NumberRange(min=0, max=10000)],
-    )
-    is_active = BooleanField(_l("Visas för besökare"), default=True)
-
-    def __init__(self, *args, organisation_id: int, service_id: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._organisation_id = organisation_id
-        self._service_id = service_id
-
-    def validate_slug(self, field):
-        query = select(Service.id).where(
-            Service.organisation_id == self._organisation_id, Service.slug == field.data
-        )
-        if self._service_id is not None:
-            query = query.where(Service.id != self._service_id)
-        if db.session.scalar(query) is not None:
-            raise ValidationError(_l("Det kortnamnet används redan."))
-
-
-class TranslationForm(FlaskForm):
-    name = StringField(
-        _l("Namn"), validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120), name_text]
-    )
-    summary = TextAreaField(
-        _l("Kort beskrivning"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
-    )
-    eligibility = TextAreaField(
-        _l("Vem kan få det"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
-    )
-    how_to_start = TextAreaField(
-        _l("Så börjar du"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
-    )
-    status = SelectField(_l("Status"), choices=TranslationStatus.choices)
 
 
 class AudioForm(FlaskForm):
@@ -207,13 +114,18 @@ def services():
 @bp.route("/services/new", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def service_new():
-    form = ServiceForm(organisation_id=current_user.organisation_id)
+    form = NewServiceForm(organisation_id=current_user.organisation_id)
     key = request.form.get("form_key")
     if request.method == "POST" and (target := replayed_target(key)):
         return redirect(target, code=303)  # a double tap or a retry: the first one won
     if form.validate_on_submit():
         service = Service(organisation_id=current_user.organisation_id)
         form.populate_obj(service)
+        service.translations.append(
+            ServiceTranslation(
+                locale=DEFAULT_LOCALE, name=form.name.data.strip(), status=TranslationStatus.DRAFT
+            )
+        )
         db.session.add(service)
         try:
             db.session.flush()
@@ -295,6 +207,7 @@ def translation_edit(service_id: int, code: str):
 
 
 @bp.post("/services/<int:service_id>/texts/<code>/audio")
+@uploads("audio")
 @roles(Role.ADMIN)
 def translation_audio(service_id: int, code: str):
     service = own_service(service_id)
@@ -348,6 +261,7 @@ def services_export():
 
 
 @bp.route("/services/import", methods=["GET", "POST"])
+@uploads("file")
 @roles(Role.ADMIN)
 def services_import():
     form = ImportForm()
@@ -359,6 +273,7 @@ def services_import():
         except catalogue.CatalogueError as error:
             db.session.rollback()
             problems = error.errors
+            form.file.errors = list(problems)  # beside the upload field, where the eye is
         else:
             db.session.commit()
             flash(

@@ -1,0 +1,144 @@
+"""(area: info) The rules of a service and of one of its translations, as WTForms forms: the
+admin's screens validate with them, and so does the catalogue import, record by record, so a
+file cannot store what the screens would refuse (issue 16: empty names, ids and orders the
+database cannot hold)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from . import catalogue
+from .choices import TranslationStatus
+from .extensions import db
+from .models import Service
+from .text_input import clean_text, name_text
+
+SORT_ORDER_MAX = 10000
+
+
+def _name_field() -> StringField:
+    return StringField(
+        _l("Namn"),
+        validators=[
+            DataRequired(_l("Skriv ett namn.")),
+            Length(max=catalogue.NAME_MAX),
+            name_text,
+        ],
+    )
+
+
+class ServiceForm(FlaskForm):
+    slug = StringField(
+        _l("Kortnamn i adressen"),
+        validators=[
+            DataRequired(_l("Skriv ett kortnamn.")),
+            Length(max=60),
+            Regexp(
+                catalogue.SLUG_RE,
+                message=_l("Bara små bokstäver a–z, siffror och bindestreck."),
+            ),
+        ],
+    )
+    pictogram = SelectField(
+        _l("Bild"), choices=[(p, p.removesuffix(".svg")) for p in catalogue.PICTOGRAMS]
+    )
+    url = URLField(
+        _l("Webbadress"),
+        validators=[
+            Optional(),
+            Length(max=catalogue.LIMITS["url"]),
+            URL(message=_l("Skriv en hel webbadress.")),
+            # Only web links: a javascript: or data: "URL" would run in the visitor's browser.
+            Regexp(catalogue.WEB_URL_RE, message=_l("Skriv en hel webbadress.")),
+        ],
+    )
+    email = EmailField(
+        _l("E-post"),
+        validators=[
+            Optional(),
+            Length(max=catalogue.LIMITS["email"]),
+            Email(_l("Skriv en giltig e-postadress.")),
+        ],
+    )
+    phone = StringField(
+        _l("Telefon"), validators=[Optional(), Length(max=catalogue.LIMITS["phone"])]
+    )
+    address = StringField(
+        _l("Adress"),
+        validators=[Optional(), Length(max=catalogue.LIMITS["address"])],
+        filters=[clean_text],
+    )
+    opening_hours = StringField(
+        _l("Öppettider"),
+        validators=[Optional(), Length(max=catalogue.LIMITS["opening_hours"])],
+        filters=[clean_text],
+    )
+    sort_order = IntegerField(
+        _l("Ordning"),
+        default=100,
+        validators=[
+            InputRequired(_l("Skriv ett tal.")),
+            NumberRange(0, SORT_ORDER_MAX, _l("Välj ett tal från %(min)s till %(max)s.")),
+        ],
+    )
+    is_active = BooleanField(_l("Visas för besökare"), default=True)
+
+    def __init__(self, *args, organisation_id: int, service_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._organisation_id = organisation_id
+        self._service_id = service_id
+
+    def validate_slug(self, field):
+        query = select(Service.id).where(
+            Service.organisation_id == self._organisation_id, Service.slug == field.data
+        )
+        if self._service_id is not None:
+            query = query.where(Service.id != self._service_id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError(_l("Det kortnamnet används redan."))
+
+
+class NewServiceForm(ServiceForm):
+    """A new service starts with its Swedish name, so no service is ever without a name."""
+
+    name = _name_field()
+
+    def populate_obj(self, obj) -> None:
+        """The service's own fields; the name goes to its Swedish translation."""
+        for field_name, field in self._fields.items():
+            if field_name != "name":
+                field.populate_obj(obj, field_name)
+
+
+class TranslationForm(FlaskForm):
+    name = _name_field()
+    summary = TextAreaField(
+        _l("Kort beskrivning"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+    )
+    eligibility = TextAreaField(
+        _l("Vem kan få det"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+    )
+    how_to_start = TextAreaField(
+        _l("Så börjar du"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+    )
+    status = SelectField(_l("Status"), choices=TranslationStatus.choices)
