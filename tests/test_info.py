@@ -663,7 +663,7 @@ def test_cli_commands_export_and_import_the_catalogue(app, make, core, tmp_path)
         ('{"services": [{"id": "Bad Slug", "name": "X"}]}', "services[1].id"),
         (
             '{"services": [{"id": "ok", "translations": {"sv": {"name": ""}}}]}',
-            "får inte vara tomt",
+            "services[1].translations.sv.name: Skriv ett namn.",
         ),
         ('{"services": [{"id": "ok", "translations": {"xx": {"name": "a"}}}]}', "okänt språk"),
         ('{"services": [{"id": "ok"}]}', "svensk text saknas"),
@@ -673,10 +673,13 @@ def test_cli_commands_export_and_import_the_catalogue(app, make, core, tmp_path)
         ),
         ('{"services": [{"id": "ok", "name": "A", "status": "gone"}]}', "active eller inactive"),
         ('{"services": [{"id": "ok", "name": "A", "phones": "123"}]}', "ska vara en lista"),
-        ('{"services": [{"id": "ok", "name": "A", "url": "javascript:alert(1)"}]}', "https://"),
+        (
+            '{"services": [{"id": "ok", "name": "A", "url": "javascript:alert(1)"}]}',
+            "Skriv en hel webbadress.",
+        ),
         (
             '{"services": [{"id": "ok", "name": "A", "x_bro": {"pictogram": "../x.svg"}}]}',
-            "okänd bild",
+            "services[1].x_bro.pictogram",
         ),
     ],
 )
