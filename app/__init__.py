@@ -164,6 +164,7 @@ def add_blueprints(app: Flask) -> None:
     for module in (auth, home, visits, referrals, queue, info, stats, admin):
         app.register_blueprint(module.bp)
 
+
 def add_listeners(app: Flask) -> None:
     """Session hooks whose order matters, once per process. The audit chain's before-commit
     hook comes after the statistics' (imported here first, whatever imported it before): its
