@@ -34,7 +34,9 @@ def catalogues() -> dict[str, Path]:
 def fill_source(path: Path) -> None:
     catalog = _load(path)
     for message in catalog:
-        if message.id and not message.string:
+        if message.pluralizable and not all(message.string):
+            message.string = tuple(message.id)  # Swedish has two forms, like the msgids
+        elif message.id and not message.string:
             message.string = message.id
         message.flags.discard("fuzzy")
     _save(catalog, path)
