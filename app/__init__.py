@@ -3,6 +3,7 @@
 import os
 import secrets
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -33,9 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     templating.register(app)
-    from .cli import register as register_cli
-
-    register_cli(app)
+    add_commands(app)
     return app
 
 
@@ -153,16 +152,33 @@ def configure_extensions(app: Flask) -> None:
     # Not "strong": a tablet on a mobile network changes address; the session token and
     # the idle timeout protect the session instead.
     login_manager.session_protection = "basic"
-    from .auth import load_user
+    from .auth.signin import load_user
 
     login_manager.user_loader(load_user)
 
 
-def add_blueprints(app: Flask) -> None:
-    from . import admin, auth, home, info, queue, referrals, stats, visits
+# The areas, in the order their blueprints are registered. Each is a package of one shape:
+# the blueprint in __init__.py, its pages in views.py (importing them attaches the routes),
+# and its commands, if it has any, in commands.py.
+AREAS = ("auth", "visits", "referrals", "queue", "info", "stats", "admin")
 
-    for module in (auth, home, visits, referrals, queue, info, stats, admin):
-        app.register_blueprint(module.bp)
+
+def add_blueprints(app: Flask) -> None:
+    for name in AREAS:
+        import_module(f"app.{name}.views")
+        app.register_blueprint(import_module(f"app.{name}").bp)
+
+
+def add_commands(app: Flask) -> None:
+    """`flask` commands: the core's (app/cli.py), then those of the areas that have some."""
+    from . import cli
+    from .admin import commands as admin_commands
+    from .info import commands as info_commands
+    from .queue import commands as queue_commands
+    from .stats import commands as stats_commands
+
+    for module in (cli, admin_commands, info_commands, queue_commands, stats_commands):
+        module.register(app)
 
 
 def add_listeners(app: Flask) -> None:
@@ -170,6 +186,7 @@ def add_listeners(app: Flask) -> None:
     hook comes after the statistics' (imported here first, whatever imported it before): its
     lock must be the last one a transaction takes (app.audit.install_listeners says why)."""
     from . import audit
-    from .stats import cache  # noqa: F401  (registers its hooks on import)
+    from .stats import cache
 
+    cache.install_listeners()
     audit.install_listeners()

@@ -189,7 +189,6 @@ def _database_now() -> datetime:
     return utcnow().replace(microsecond=0)
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_changes(session, _context, _instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, AuditEvent) and session.is_modified(obj):
@@ -290,7 +289,6 @@ def unprotect_audit_table(connection: Connection) -> None:
         connection.execute(statement)
 
 
-@event.listens_for(Table, "after_create")
 def _protect_audit_table(table, connection, **_kw) -> None:
     """Whenever the audit_event table is created (the Alembic migration or create_all), the
     database gets its triggers. Listening on every Table, not the model's, is what makes it
@@ -332,20 +330,23 @@ def event_hash(values: Mapping[str, Any], prev_hash: str | None) -> str:
 
 
 def install_listeners() -> None:
-    """Register the chain's session hooks, once per process (create_app's listener step).
+    """Register the audit log's hooks, once per process (create_app's listener step): the
+    trigger DDL with the table, the ORM's refusal to change events, and the chain's hooks.
 
-    That step runs after app.stats.cache has registered its before-commit hook, so the chain's
-    lock is the last one a transaction takes, when it waits for nothing else: no deadlock can
-    form around it (a transaction that first locked a chain and then wanted an organisation row
-    could meet one holding that row and waiting for the chain).
+        That step runs after app.stats.cache has registered its before-commit hook, so the chain's
+        lock is the last one a transaction takes, when it waits for nothing else: no deadlock can
+        form around it (a transaction that first locked a chain and then wanted an organisation row
+        could meet one holding that row and waiting for the chain).
     """
-    for name, listener in (
-        ("before_flush", _hold_back_new_events),
-        ("before_commit", _append_held_events),
-        ("after_transaction_end", _forget_held_events),
+    for target, name, listener in (
+        (Table, "after_create", _protect_audit_table),
+        (Session, "before_flush", _refuse_changes),
+        (Session, "before_flush", _hold_back_new_events),
+        (Session, "before_commit", _append_held_events),
+        (Session, "after_transaction_end", _forget_held_events),
     ):
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)
 
 
 def _hold_back_new_events(session: Session, _context, _instances) -> None:

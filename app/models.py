@@ -385,6 +385,34 @@ class Referral(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    def close(
+        self,
+        outcome: str,
+        *,
+        by_id: int | None,
+        at: datetime,
+        reason_code: str | None = None,
+    ) -> ReferralEvent:
+        """Close the referral with `outcome`: the one way a referral closes, whether a
+        coordinator closes it (the queue) or consent is withdrawn or retention ends (privacy).
+        What stays is anonymous: status, outcome, when, and the coded reason."""
+        event = ReferralEvent(
+            by_id=by_id,
+            at=at,
+            kind="status",
+            from_status=self.status,
+            to_status=ReferralStatus.CLOSED,
+            outcome=outcome,
+            reason_code=reason_code,
+        )
+        self.events.append(event)
+        self.status = ReferralStatus.CLOSED
+        self.outcome = outcome
+        self.reason_code = reason_code
+        self.closed_at = at
+        self.follow_up_date = None  # nothing is followed up on a closed referral
+        return event
+
 
 class ReferralEvent(db.Model):
     """The timeline of a referral: status changes, assignments, contact attempts. Coded, no text."""

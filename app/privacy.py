@@ -154,9 +154,7 @@ def record_consent(
     )
     db.session.add(consent)
     db.session.flush()
-    db.session.add(
-        ContactDetails(**sealed_columns(consent.id, contact, crypto.keyring().current))
-    )
+    db.session.add(ContactDetails(**sealed_columns(consent.id, contact, crypto.keyring().current)))
     due = add_working_days(local_today(), org.first_contact_working_days)
     referrals = []
     for service in services:
@@ -257,7 +255,7 @@ def withdraw(consent: Consent, *, by: User) -> None:
     consent.withdrawn_by_id = by.id
     for referral in consent.referrals:
         if referral.status != ReferralStatus.CLOSED:
-            _close(referral, Outcome.WITHDRAWN, by_id=by.id, at=now)
+            referral.close(Outcome.WITHDRAWN, by_id=by.id, at=now)
     _erase(consent, now)
     audit.record("consent_withdrawn", "consent", consent.id, user=by)
     db.session.commit()
@@ -275,7 +273,7 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
     expired = erased = 0
     for org in db.session.scalars(select(Organisation).order_by(Organisation.id)).all():
         for referral in db.session.scalars(_stale_referrals(org, now)).all():
-            _close(referral, Outcome.EXPIRED, by_id=None, at=now)
+            referral.close(Outcome.EXPIRED, by_id=None, at=now)
             expired += 1
         db.session.flush()
         for consent in db.session.scalars(_consents_past_retention(org, now)).all():
@@ -337,22 +335,6 @@ def _consents_past_retention(org: Organisation, now: datetime):
         .order_by(Consent.id)
         .with_for_update(skip_locked=True)
     )
-
-
-def _close(referral: Referral, outcome: str, *, by_id: int | None, at: datetime) -> None:
-    referral.events.append(
-        ReferralEvent(
-            by_id=by_id,
-            at=at,
-            kind="status",
-            from_status=referral.status,
-            to_status=ReferralStatus.CLOSED,
-            outcome=outcome,
-        )
-    )
-    referral.status = ReferralStatus.CLOSED
-    referral.outcome = outcome
-    referral.closed_at = at
 
 
 def _erase(consent: Consent, at: datetime) -> None:

@@ -59,7 +59,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def enforce_two_factor_enrolment():
         """An organisation that turns on required two-factor catches users already signed in."""
-        from .twofactor import must_enrol
+        from .auth.twofactor import must_enrol
 
         if request.endpoint in enrolment_endpoints or not current_user.is_authenticated:
             return None

@@ -34,6 +34,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from app import crypto, privacy
+from app.auth.passwords import hash_password
 from app.choices import (
     AttemptChannel,
     AttemptResult,
@@ -64,7 +65,6 @@ from app.models import (
     service_coordinators,
     site_memberships,
 )
-from app.passwords import hash_password
 from app.stats import summary
 from app.workdays import add_working_days, is_working_day, local_today
 

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from app.auth.passwords import hash_password  # noqa: E402
 from app.choices import ConsentMethod, Outcome, ReferralStatus, Role  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
@@ -39,7 +40,6 @@ from app.models import (  # noqa: E402
     VisitDaySummary,
     VisitLanguage,
 )
-from app.passwords import hash_password  # noqa: E402
 from app.stats import summary  # noqa: E402
 
 YEAR = 2025

@@ -4,6 +4,7 @@ import secrets
 from datetime import date
 
 from app import privacy
+from app.auth.passwords import hash_password
 from app.choices import ConsentMethod, ConsentTextStatus, Role, TranslationStatus
 from app.models import (
     Consent,
@@ -17,7 +18,6 @@ from app.models import (
     VisitLanguage,
     utcnow,
 )
-from app.passwords import hash_password
 from app.stats import summary
 
 

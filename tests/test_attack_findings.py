@@ -253,7 +253,7 @@ def test_a_throttled_sign_in_never_reaches_the_password_check(app, make, monkeyp
     c = app.test_client()
     for i in range(5):
         c.post("/login", data={"email": user.email, "password": f"guess {i}"})
-    import app.auth as auth
+    import app.auth.signin as auth
 
     calls = []
     monkeypatch.setattr(auth, "verify_password", lambda *a: calls.append(a) or False)
@@ -397,7 +397,7 @@ def test_restore_refuses_another_apps_database_with_an_alembic_table(app, tmp_pa
 
 
 def test_id3_followed_by_a_web_page_is_not_audio():
-    from app.info import sniff_audio
+    from app.info.audio import sniff_audio
 
     page = b"ID3\x04\x00\x00\x00\x00\x00\x00<html><script>alert(1)</script></html>" + b" " * 64
     assert sniff_audio(page) is None

@@ -119,8 +119,8 @@ def test_cached_dates_times_and_counts_follow_the_reader_language_and_time_zone(
     from flask import render_template_string
     from flask_babel import force_locale
 
-    from app.stats import stat_text
     from app.stats.suppression import Cell, Mark
+    from app.stats.views import stat_text
 
     page = "{{ d|date }}|{{ t|datetime('HH:mm') }}|{{ t|datetime }}|{{ n|stat }}"
     values = {

@@ -11,11 +11,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.catalogue import CORE_SERVICES, export_catalogue, seed_core_services
 from app.choices import Role, TranslationStatus
 from app.extensions import db
 from app.i18n import LOCALES
-from app.info import qr_svg
+from app.info.catalogue import CORE_SERVICES, export_catalogue, seed_core_services
+from app.info.views import qr_svg
 from app.models import AuditEvent, Service, ServiceTranslation
 
 FALLBACK_NOTE = "Den här texten finns inte på ditt språk än. Här är den på svenska."
@@ -267,7 +267,7 @@ def test_first_view_of_a_service_page_is_at_most_30_kb_compressed(client, core):
 def test_pictograms_are_small_labelled_svgs():
     from pathlib import Path
 
-    from app.catalogue import PICTOGRAMS
+    from app.info.catalogue import PICTOGRAMS
 
     folder = Path(__file__).resolve().parent.parent / "static" / "img" / "services"
     for name in PICTOGRAMS:

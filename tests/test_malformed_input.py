@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from app import catalogue
+from app.info import catalogue
 from app.extensions import db
 from app.models import AnonymousInterest, Consent, Service, ServiceTranslation, Site
 from tests.security_world import build_world, sign_in_as

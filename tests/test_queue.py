@@ -801,7 +801,7 @@ def test_digest_without_smtp_host_says_so_and_succeeds(app, make, world):
 
 
 def test_demo_seed_fills_the_queues_in_every_status(app):
-    from app.cli import create_demo
+    from app.admin.commands import create_demo
 
     create_demo()
     statuses = set(db.session.scalars(select(Referral.status).distinct()))

@@ -20,10 +20,10 @@ from sqlalchemy.exc import DBAPIError
 
 from app import audit
 from app.access import PUBLIC
+from app.auth.passwords import verify_password
 from app.choices import Role
 from app.extensions import db
 from app.models import AuditEvent, Consent, Organisation, Referral, Site, User, Visit, utcnow
-from app.passwords import verify_password
 from tests.security_world import (
     access_of,
     build_world,
@@ -931,7 +931,7 @@ def table_counts() -> dict[str, int]:
 
 
 def test_the_seeded_demo_has_an_audit_trail(app):
-    from app.cli import create_demo
+    from app.admin.commands import create_demo
 
     create_demo()
     assert db.session.scalar(select(func.count(AuditEvent.id))) >= 4

@@ -13,7 +13,7 @@ from app.choices import Role, Topic
 from app.extensions import db
 from app.i18n import LOCALES, RTL_LOCALES
 from app.models import IdempotencyKey, Visit, VisitLanguage, utcnow
-from app.visit_queries import local_day_start_utc
+from app.visits.queries import local_day_start_utc
 from app.workdays import local_today
 
 HTMX = {"HX-Request": "true"}
@@ -431,7 +431,7 @@ def test_week_out_of_range_shows_the_current_week(client, staff, site, week):
 
 
 def test_demo_seed_writes_consistent_language_rows(app, make):
-    from app.visits import seed_demo_visits
+    from app.visits.demo import seed_demo_visits
 
     site = make.site()
     make.user(sites=[site])

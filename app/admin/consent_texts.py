@@ -20,6 +20,7 @@ from ..models import ConsentText, Organisation, User, utcnow
 from ..text_input import clean_text
 from ..web import render
 from . import SECTIONS, bp
+from .consent_text_seeds import SEED_TEXTS
 
 SECTIONS.append(
     (
@@ -170,6 +171,3 @@ def seed_consent_texts(org: Organisation, by: User | None = None) -> None:
             )
         )
     db.session.flush()
-
-
-from .consent_text_seeds import SEED_TEXTS  # noqa: E402

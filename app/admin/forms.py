@@ -22,9 +22,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import LegalBasis, Role
 from ..i18n import LOCALES
-from ..passwords import MIN_LENGTH, policy_problem
 from ..text_input import name_text
 
 POLICY_MESSAGES = {

@@ -15,14 +15,15 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, catalogue, info
+from .. import audit
 from ..access import roles
 from ..choices import Role, TranslationStatus
 from ..extensions import db
 from ..i18n import DEFAULT_LOCALE, LOCALES
+from ..info import audio, catalogue
+from ..info.forms import NewServiceForm, ServiceForm, TranslationForm
 from ..models import Service, ServiceTranslation
 from ..request_input import uploads
-from ..service_forms import NewServiceForm, ServiceForm, TranslationForm
 from ..web import claim_form_key, commit_once, paginate, replayed_target
 from . import SECTIONS, bp
 
@@ -217,13 +218,13 @@ def translation_audio(service_id: int, code: str):
         abort(404)
     audio_form = AudioForm()
     if audio_form.validate_on_submit():
-        filename, problem = info.store_audio(audio_form.audio.data)
+        filename, problem = audio.store_audio(audio_form.audio.data)
         if filename:
             old = row.audio_filename
             row.audio_filename = filename
             audit.record("service_audio_upload", "service", service.id, locale=lang)
             db.session.commit()
-            info.delete_audio(old)
+            audio.delete_audio(old)
             flash(_("Ljudfilen är sparad."))
             return redirect(
                 url_for("admin.translation_edit", service_id=service.id, code=lang), 303
@@ -243,7 +244,7 @@ def translation_audio_delete(service_id: int, code: str):
     old, row.audio_filename = row.audio_filename, None
     audit.record("service_audio_remove", "service", service.id, locale=lang)
     db.session.commit()
-    info.delete_audio(old)
+    audio.delete_audio(old)
     flash(_("Ljudfilen är borttagen."))
     return redirect(url_for("admin.translation_edit", service_id=service.id, code=lang), 303)
 

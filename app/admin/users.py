@@ -14,10 +14,10 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..access import roles
+from ..auth.passwords import hash_password
 from ..choices import Role
 from ..extensions import db
 from ..models import Organisation, Service, Site, User
-from ..passwords import hash_password
 from ..web import paginate, render
 from . import SECTIONS, bp
 from .forms import UserEditForm, UserForm

@@ -10,7 +10,6 @@ import smtplib
 from collections import defaultdict
 from email.message import EmailMessage
 
-import click
 from flask import current_app, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
@@ -22,7 +21,6 @@ from ..extensions import db
 from ..i18n import best_match
 from ..models import Service, User, service_coordinators
 from ..workdays import local_today
-from . import bp
 from .queries import ServiceCounts, service_overview
 from .views import service_name
 
@@ -93,16 +91,3 @@ def send_digests() -> int:
         for message in messages:
             smtp.send_message(message)
     return len(messages)
-
-
-@bp.cli.command("send-digests")
-def send_digests_command():
-    """E-mail each coordinator today's new and overdue counts per service (no personal data)."""
-    if not current_app.config.get("SMTP_HOST"):
-        click.echo("SMTP_HOST is not set; no digests were sent.")
-        return
-    try:
-        sent = send_digests()
-    except (OSError, smtplib.SMTPException) as error:
-        raise click.ClickException(f"Could not send digests: {error}") from error
-    click.echo(f"Digests sent: {sent}")

@@ -111,13 +111,14 @@ def change_status(
     if outcome and outcome not in MANUAL_OUTCOMES:
         raise WorkflowError("outcome", _l("Välj ett utfall i listan."))
     now = utcnow()
+    if to_status == CLOSED:
+        return referral.close(outcome, by_id=by.id, at=now, reason_code=reason_code or None)
     event = ReferralEvent(
         by_id=by.id,
         at=now,
         kind="status",
         from_status=referral.status,
         to_status=to_status,
-        outcome=outcome,
         reason_code=reason_code or None,
     )
     referral.events.append(event)
@@ -125,13 +126,8 @@ def change_status(
     referral.reason_code = reason_code or None
     if to_status in (CONTACTED, IN_PROGRESS):
         _mark_first_contact(referral, now)
-    if to_status == CLOSED:
-        referral.outcome = outcome
-        referral.closed_at = now
-        referral.follow_up_date = None
-    else:
-        referral.follow_up_date = follow_up_date or default_follow_up()
-        event.on_date = referral.follow_up_date
+    referral.follow_up_date = follow_up_date or default_follow_up()
+    event.on_date = referral.follow_up_date
     return event
 
 

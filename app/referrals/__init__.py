@@ -4,7 +4,11 @@ Staff refer one visitor to one or more services: the visitor reads the consent s
 own language and says yes or no; yes stores one consent, its contact details and one referral
 per service (through app.privacy, the only code that touches contact details); no stores only
 an anonymous count of interest. Also here: the visitor's receipt, "my referrals", the register
-extract (GDPR art. 15), withdrawal, and the public page that explains how to withdraw.
+extract (GDPR art. 15) and withdrawal. (The public page on how to withdraw is the info area's.)
+
+Modules: `flow` (the screens from the choice of services to the consent and contact details),
+`records` (receipt, "my referrals", extract, withdrawal), `views` (imports both: the area's
+pages), `forms`, `common` (lookups both share).
 """
 
 from flask import Blueprint
@@ -26,6 +30,3 @@ def label_helpers():
         "method_label": labeller(ConsentMethod),
         "best_time_label": labeller(BestTime),
     }
-
-
-from . import flow, records  # noqa: E402, F401

@@ -1,8 +1,8 @@
-"""After the consent: the visitor's receipt, "my referrals", the register extract (GDPR art. 15),
-withdrawal, and the public page that explains how to withdraw."""
+"""After the consent: the visitor's receipt, "my referrals", the register extract (GDPR art. 15)
+and withdrawal."""
 
 import segno
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,9 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, privacy
-from ..access import ALL_STAFF, public, roles, signed_in
+from ..access import ALL_STAFF, roles, signed_in
 from ..extensions import db, limiter
-from ..i18n import LOCALES
 from ..models import Consent, Referral, ReferralEvent, User
 from ..scope import consent_for_user, consents_query, sites_query
 from ..web import paginate, render
@@ -43,7 +42,7 @@ def receipt(consent_id: int):
     """A printable receipt in the visitor's language, with a QR code to the withdrawal page."""
     consent = consent_for_user(current_user, consent_id)
     lang = visitor_locale(consent)
-    withdraw_url = url_for("referrals.how_to_withdraw", lang=lang, _external=True)
+    withdraw_url = url_for("info.how_to_withdraw", lang=lang, _external=True)
     with force_locale(lang):
         return render(
             "referrals/receipt.html",
@@ -111,15 +110,6 @@ def withdraw(consent_id: int):
         privacy.withdraw(consent, by=current_user)
         flash(_("Samtycket är återkallat. Kontaktuppgifterna är raderade."))
     return redirect(url_for("referrals.receipt", consent_id=consent.id), code=303)
-
-
-@bp.get("/<lang>/withdraw")
-@public
-def how_to_withdraw(lang: str):
-    """Public: how a visitor withdraws consent (the receipt's QR code points here)."""
-    if lang not in LOCALES:
-        abort(404)
-    return render("referrals/how_to_withdraw.html")
 
 
 def _names_of(user_ids: set[int | None]) -> dict[int, str]:

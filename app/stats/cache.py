@@ -92,7 +92,6 @@ def _count(f: queries.Filters, bucket: Bucket, threshold: int, _version: int) ->
     )
 
 
-@event.listens_for(Session, "after_flush")
 def _note_changed_organisations(session: Session, _context) -> None:
     """Remember whose referral or interest rows a flush wrote (after it: their ids are set)."""
     changed = {
@@ -112,7 +111,6 @@ def _counted_change(obj) -> bool:
     return any(attributes[name].history.has_changes() for name in COUNTED)
 
 
-@event.listens_for(Session, "before_commit")
 def _raise_stats_versions(session: Session) -> None:
     """Raise the versions last, just before COMMIT: on PostgreSQL the organisation row is then
     locked only for the commit itself, by a transaction that waits for nothing else."""
@@ -127,6 +125,17 @@ def _raise_stats_versions(session: Session) -> None:
         )
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_changes(session: Session) -> None:
     session.info.pop(PENDING, None)
+
+
+def install_listeners() -> None:
+    """Register the session hooks that keep the statistics' version, once per process
+    (create_app's listener step, before the audit chain's: see app.audit.install_listeners)."""
+    for name, listener in (
+        ("after_flush", _note_changed_organisations),
+        ("before_commit", _raise_stats_versions),
+        ("after_rollback", _forget_changes),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

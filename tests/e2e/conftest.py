@@ -27,7 +27,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.cli import DEMO_ORG_SLUG, create_demo
+from app.admin.commands import DEMO_ORG_SLUG, create_demo
 from app.extensions import db
 from tests.e2e.helpers import ROOT, VIEWPORTS, LiveServer, Login, watch
 

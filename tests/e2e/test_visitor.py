@@ -8,7 +8,7 @@ import re
 import segno
 from playwright.sync_api import expect
 
-from app.catalogue import CORE_TEXTS
+from app.info.catalogue import CORE_TEXTS
 from tests.e2e.helpers import assert_accessible, screenshot
 
 SVG_PATH_STEP = re.compile(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?")

@@ -1,61 +1,30 @@
-"""Sign-in, sign-out and the language switcher.
+"""The steps of a sign-in, used by the sign-in page and by leaving kiosk mode alike: the
+password (throttled, audited), then the second factor where the user has or must enrol it
+(a *pending* state that holds only who is half signed in), then a fresh session.
 
-Failures get one generic message; attempts are throttled by app.throttle's one policy;
-the session token rotates at every sign-in and sign-out so an old cookie is worth nothing.
+Failures get one generic message; the session token rotates at every sign-in and sign-out, so
+an old cookie is worth nothing.
 """
 
 import secrets
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from flask import (
-    Blueprint,
-    Response,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask import Response, redirect, session, url_for
 from flask_babel import ngettext
-from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from flask_login import login_user
 from sqlalchemy.orm import joinedload
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
 
-from . import audit, throttle
-from .access import public
-from .extensions import db
-from .i18n import LOCALES
-from .models import User
+from .. import audit
+from ..extensions import db
+from ..i18n import LOCALES
+from ..models import User
+from ..web import local_path
+from . import throttle
 from .passwords import dummy_verify, verify_password
-from .web import local_path
+from .twofactor import must_enrol
 
-bp = Blueprint("auth", __name__)
-
-
-class LoginForm(FlaskForm):
-    # autocomplete names the fields' purpose (WCAG 1.3.5), so password managers fill them.
-    email = EmailField(
-        _l("E-post"),
-        validators=[DataRequired(_l("Skriv din e-postadress.")), Length(max=254)],
-        render_kw={"autocomplete": "username"},
-    )
-    password = PasswordField(
-        _l("Lösenord"),
-        validators=[DataRequired(_l("Skriv ditt lösenord.")), Length(max=200)],
-        render_kw={"autocomplete": "current-password"},
-    )
-
-
-class LocaleForm(FlaskForm):
-    locale = StringField()
-    next = StringField()
+PENDING_SECONDS = 5 * 60  # the password step is worth this long without a code
 
 
 def load_user(user_id: str) -> User | None:
@@ -124,35 +93,13 @@ def throttled_message(refused: throttle.Refusal) -> str:
     )
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@public
-def login():
-    if current_user.is_authenticated:
-        return redirect(url_for("home.index"))
-    form = LoginForm()
-    if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        step = password_step(user, email, form.password.data, request.args.get("next", ""))
-        if step.response is not None:
-            return step.response
-        form.password.errors.append(
-            step.error or _("Fel e-post eller lösenord, eller så är kontot avstängt.")
-        )
-        return render_template("auth/login.html", form=form), step.status, step.headers
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
-
-
 def safe_next(target: str | None) -> str:
     """A local path to go to after sign-in; anything else becomes the start page."""
-    return local_path(target) or url_for("home.index")
+    return local_path(target) or url_for("auth.index")
 
 
 def _after_password(user: User, target: str):
     """The password was right: sign in, or ask for the second factor first."""
-    from .twofactor import begin_pending, must_enrol
-
     if user.totp_secret:
         return begin_pending(user, "verify", target)
     if must_enrol(user):
@@ -174,32 +121,39 @@ def complete_sign_in(user: User, target: str):
     return redirect(safe_next(target), code=303)
 
 
-@bp.post("/logout")
-@public
-def logout():
-    if current_user.is_authenticated:
-        user = db.session.get(User, current_user.id)
-        user.session_token = secrets.token_hex(32)  # ends this session everywhere, server side
-        audit.record("logout", "user", user.id, user=user)
-        db.session.commit()
-        logout_user()
+def begin_pending(user: User, purpose: str, target: str):
+    """After the password: remember only who is half signed in, for what, and where to go."""
+    target = safe_next(target)
+    preferred_locale = session.get("locale")
     session.clear()
-    flash(_("Du är utloggad."))
-    return redirect(url_for("auth.login"), code=303)
+    session.update(
+        pending_user_id=user.id,
+        pending_token=user.session_token,
+        pending_purpose=purpose,
+        pending_at=datetime.now(UTC).timestamp(),
+        pending_next=target,
+    )
+    if preferred_locale:
+        session["locale"] = preferred_locale
+    endpoint = "auth.totp" if purpose == "verify" else "auth.totp_setup"
+    return redirect(url_for(endpoint), code=303)
 
 
-@bp.post("/locale")
-@public
-def set_locale():
-    """The language switcher: a plain form, so it works without JavaScript."""
-    form = LocaleForm()
-    code = form.locale.data if form.validate_on_submit() else None
-    if code in LOCALES:
-        session["locale"] = code
-        if current_user.is_authenticated:
-            db.session.get(User, current_user.id).locale = code
-            db.session.commit()
-    return redirect(safe_next(form.next.data or ""), code=303)
+def pending_user(purpose: str) -> User | None:
+    """The half-signed-in user, if the pending state is fresh and still theirs."""
+    if session.get("pending_purpose") != purpose:
+        return None
+    started = session.get("pending_at", 0)
+    if datetime.now(UTC).timestamp() - started > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, session.get("pending_user_id") or 0)
+    if user is None or not user.is_enabled:
+        return None
+    if not secrets.compare_digest(user.session_token, session.get("pending_token", "")):
+        return None
+    return user
 
 
-from . import twofactor  # noqa: E402, F401  (its views are on this blueprint)
+def finish_pending(user: User):
+    target = session.get("pending_next") or url_for("auth.index")
+    return complete_sign_in(user, target)

@@ -24,7 +24,6 @@ Audio files are not part of the JSON (they are files, and stay with the translat
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -32,12 +31,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from . import audit
-from .choices import TranslationStatus
-from .extensions import db
-from .i18n import DEFAULT_LOCALE, LOCALES
-from .models import Organisation, Service, ServiceTranslation
-from .text_input import clean_text
+from .. import audit
+from ..choices import TranslationStatus
+from ..extensions import db
+from ..i18n import DEFAULT_LOCALE, LOCALES
+from ..models import Organisation, Service, ServiceTranslation
+from ..text_input import clean_text
 
 FORMAT = "bro-hsds"
 VERSION = 1
@@ -724,7 +723,7 @@ def _parse_service(
     record: dict, where: str, errors: list[str], organisation_id: int, existing: dict[str, int]
 ) -> ParsedService:
     # The forms read this module's rules (slugs, pictograms, lengths): imported when used.
-    from .service_forms import ServiceForm
+    from .forms import ServiceForm
 
     status = record.get("status", "active")
     if status not in ("active", "inactive"):
@@ -802,7 +801,7 @@ def _parse_service(
 
 def _parse_text(text: dict, place: str, errors: list[str], locale: str) -> dict | None:
     """One translation checked as the admin's translation form checks it, or None."""
-    from .service_forms import TranslationForm
+    from .forms import TranslationForm
 
     default_status = (
         TranslationStatus.REVIEWED if locale == DEFAULT_LOCALE else TranslationStatus.DRAFT
@@ -890,7 +889,7 @@ def load_json(raw: bytes | str):
 # ---------------------------------------------------------------- flask commands
 
 
-def _command_org(slug: str | None) -> Organisation:
+def command_org(slug: str | None) -> Organisation:
     slug = slug or current_app.config.get("PUBLIC_ORGANISATION")
     query = select(Organisation)
     query = query.where(Organisation.slug == slug) if slug else query.order_by(Organisation.id)
@@ -898,30 +897,3 @@ def _command_org(slug: str | None) -> Organisation:
     if org is None:
         raise click.ClickException("No such organisation")
     return org
-
-
-def register_commands(bp) -> None:
-    @bp.cli.command("catalogue-export")
-    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-    @click.option("--org", "org_slug", default=None, help="Organisation slug (default: first).")
-    def catalogue_export(path, org_slug):
-        """Write the service catalogue as HSDS-shaped JSON to PATH."""
-        org = _command_org(org_slug)
-        Path(path).write_text(export_json(org) + "\n", encoding="utf-8")
-        click.echo(f"Exported the catalogue of {org.slug} to {path}")
-
-    @bp.cli.command("catalogue-import")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--org", "org_slug", default=None, help="Organisation slug (default: first).")
-    def catalogue_import(path, org_slug):
-        """Create or update services from an HSDS-shaped JSON file (all or nothing)."""
-        org = _command_org(org_slug)
-        try:
-            result = import_catalogue(org, load_json(Path(path).read_bytes()))
-        except CatalogueError as error:
-            db.session.rollback()
-            raise click.ClickException("\n".join(error.errors)) from None
-        db.session.commit()
-        click.echo(
-            f"Imported into {org.slug}: {result['created']} new, {result['updated']} updated"
-        )

@@ -9,10 +9,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, Field, HiddenField, IntegerField
 from wtforms.validators import NumberRange, StopValidation, ValidationError
 
-from . import languages
-from .choices import PartOfDay, Topic
-from .models import Visit
-from .workdays import STOCKHOLM, local_today
+from .. import languages
+from ..choices import PartOfDay, Topic
+from ..models import Visit
+from ..workdays import STOCKHOLM, local_today
 
 MAX_COUNT = 50
 LATE_ENTRY_DAYS = 7

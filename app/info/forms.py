@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     IntegerField,
+    PasswordField,
     SelectField,
     StringField,
     TextAreaField,
@@ -27,11 +28,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..choices import TranslationStatus
+from ..extensions import db
+from ..models import Service
+from ..text_input import clean_text, name_text
 from . import catalogue
-from .choices import TranslationStatus
-from .extensions import db
-from .models import Service
-from .text_input import clean_text, name_text
 
 SORT_ORDER_MAX = 10000
 
@@ -142,3 +143,9 @@ class TranslationForm(FlaskForm):
         _l("Så börjar du"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
     )
     status = SelectField(_l("Status"), choices=TranslationStatus.choices)
+
+
+class KioskExitForm(FlaskForm):
+    password = PasswordField(
+        _l("Lösenord"), validators=[DataRequired(_l("Skriv ditt lösenord.")), Length(max=200)]
+    )

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 from limits import RateLimitItem, parse_many
 
-from .extensions import limiter
+from ..extensions import limiter
 
 
 @dataclass(frozen=True)

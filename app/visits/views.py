@@ -1,41 +1,25 @@
-"""(area: visits) Anonymous visit recording: the Today screen per site, the record form,
-edit and undo of one's own entries on the same day, and the week view.
+"""The visits area's pages: Today (record form, the day's list and totals), edit and undo of
+one's own entries, and the week view. Full pages and htmx fragments from one view each."""
 
-A visit holds counts and codes only (see models.Visit); there is no free-text field anywhere,
-so nothing typed here can name a person. Counting happens in SQL on the site/date indexes.
-"""
-
-import random
 from datetime import date, timedelta
 from functools import cached_property
 
 from babel import Locale
 from babel.lists import format_list
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import audit, languages
-from .access import signed_in
-from .choices import PartOfDay, Topic
-from .database import write_transaction
-from .extensions import db
-from .models import Organisation, Site, User, Visit, VisitLanguage, site_memberships
-from .scope import site_for_user, sites_query
-from .stats import summary
-from .visit_forms import COUNT_FIELDS, EditVisitForm, NewVisitForm, form_data
-from .visit_queries import (
-    day_totals,
-    local_day_start_utc,
-    own_visit_of_today,
-    remembered_site,
-    top_language_codes,
-    week_rows,
-)
-from .web import (
+from .. import languages
+from ..access import signed_in
+from ..choices import PartOfDay, Topic
+from ..extensions import db
+from ..models import Site, User, Visit, VisitLanguage
+from ..scope import site_for_user, sites_query
+from ..web import (
     claim_form_key,
     commit_once,
     is_htmx,
@@ -44,50 +28,25 @@ from .web import (
     render,
     replayed_target,
 )
-from .workdays import is_working_day, local_today
-
-bp = Blueprint("visits", __name__)
+from ..workdays import local_today
+from . import bp, records
+from .forms import EditVisitForm, NewVisitForm, form_data
+from .queries import (
+    day_totals,
+    local_day_start_utc,
+    own_visit_of_today,
+    remembered_site,
+    top_language_codes,
+    week_rows,
+)
 
 EARLIEST_WEEK = date(2000, 1, 3)
-
-
-def remember_site(user: User, site: Site) -> None:
-    if user.last_site_id != site.id:
-        with write_transaction():
-            user.last_site_id = site.id
-
-
-# -- writes ----------------------------------------------------------------------------------
-
-
-def apply_form(visit: Visit, form) -> None:
-    """Copy a validated form onto a visit; language rows keep site and date in step."""
-    for name in COUNT_FIELDS:
-        setattr(visit, name, getattr(form, name).data)
-    visit.visit_date = form.visit_date.data
-    visit.part_of_day = form.part_of_day.data
-    visit.is_new = form.is_new.data == "new"
-    visit.topics = form.topic_mask()
-    wanted = set(form.languages.data)
-    for row in list(visit.languages):
-        if row.code in wanted:
-            row.visit_date = visit.visit_date
-        else:
-            visit.languages.remove(row)
-    have = {row.code for row in visit.languages}
-    for code in sorted(wanted - have):
-        visit.languages.append(
-            VisitLanguage(code=code, site_id=visit.site_id, visit_date=visit.visit_date)
-        )
 
 
 def saved_message(day: date) -> str:
     if day == local_today():
         return _("Besöket är sparat.")
     return _("Besöket är sparat för %(day)s.", day=format_date(day, "d MMMM"))
-
-
-# -- views -----------------------------------------------------------------------------------
 
 
 class TodayView:
@@ -200,7 +159,7 @@ def today():
 @signed_in
 def site_today(site_id: int):
     site = site_for_user(current_user, site_id)
-    remember_site(current_user, site)
+    records.remember_site(current_user, site)
     view = TodayView(site, current_user, page=request.args.get("page", 1, type=int))
     return render("visits/today.html", partial="visits/_today_list.html", view=view)
 
@@ -223,11 +182,7 @@ def create(site_id: int):
             422,
             headers,
         )
-    visit = Visit(site_id=site.id, recorded_by_id=current_user.id)
-    apply_form(visit, form)
-    db.session.add(visit)
-    summary.apply(visit, 1)
-    db.session.flush()  # the id, for the anchor the browser scrolls to (and a client checks)
+    visit = records.add(site, form, by=current_user)  # flushed: its id names the anchor
     target = url_for("visits.site_today", site_id=site.id, _anchor=f"visit-{visit.id}")
     claim_form_key(key, current_user.id, target)
     replayed = commit_once(key)
@@ -243,10 +198,7 @@ def edit(site_id: int, visit_id: int):
     visit = own_visit_of_today(site, visit_id, current_user)
     form = EditVisitForm(data=None if request.method == "POST" else form_data(visit))
     if form.validate_on_submit():
-        before = summary.contribution(visit)  # the daily summaries: old figures out, new in
-        apply_form(visit, form)
-        summary.apply_edit(before, visit)
-        audit.record("visit.update", "visit", visit.id, site_id=site.id)
+        records.update(visit, form)
         db.session.commit()
         flash(_("Ändringen är sparad."))
         return redirect(url_for("visits.site_today", site_id=site.id), code=303)
@@ -259,9 +211,7 @@ def edit(site_id: int, visit_id: int):
 def delete(site_id: int, visit_id: int):
     site = site_for_user(current_user, site_id)
     visit = own_visit_of_today(site, visit_id, current_user)
-    audit.record("visit.delete", "visit", visit.id, site_id=site.id)
-    summary.apply(visit, -1)
-    db.session.delete(visit)
+    records.remove(visit)
     db.session.commit()
     flash(_("Besöket är borttaget."))
     return after_change(site, reset_form=False)
@@ -288,50 +238,3 @@ def week(site_id: int):
         previous=monday - timedelta(days=7),
         next=monday + timedelta(days=7) if monday + timedelta(days=7) <= today_ else None,
     )
-
-
-# -- demo data -------------------------------------------------------------------------------
-
-_DEMO_LANGUAGES = ("ar", "ar", "ar", "so", "so", "ti", "prs", "fa", "uk", "ckb", "en", "sv")
-
-
-def seed_demo_visits(org: Organisation, weeks: int = 4) -> None:
-    """A few weeks of plausible visits at every site of `org` (working days only)."""
-    today = local_today()
-    for site in org.sites:
-        rng = random.Random(f"{org.slug}-{site.name}")  # noqa: S311 (demo data, not secrets)
-        recorder = db.session.scalar(
-            select(User.id)
-            .join(site_memberships, site_memberships.c.user_id == User.id)
-            .where(site_memberships.c.site_id == site.id)
-            .order_by(User.id)
-            .limit(1)
-        )
-        for back in range(weeks * 7, -1, -1):
-            day = today - timedelta(days=back)
-            if is_working_day(day):
-                for _n in range(rng.randint(5, 14)):
-                    db.session.add(_demo_visit(rng, site, day, recorder))
-    # Inserted past the write path: recompute the statistics' daily summaries.
-    summary.rebuild(db.session)
-
-
-def _demo_visit(rng: random.Random, site: Site, day: date, recorder: int | None) -> Visit:
-    visit = Visit(
-        site_id=site.id,
-        visit_date=day,
-        part_of_day=rng.choice(list(PartOfDay)).value,
-        women=rng.choice((1, 1, 1, 1, 2)),
-        men=rng.choice((0, 0, 0, 1)),
-        other_adults=0,
-        children_0_1=rng.choice((0, 0, 1)),
-        children_1_3=rng.choice((0, 1, 1, 2)),
-        children_3_6=rng.choice((0, 0, 1)),
-        is_new=rng.random() < 0.25,
-        topics=sum(t.value for t in Topic if rng.random() < 0.12),
-        recorded_by_id=recorder,
-        created_at=local_day_start_utc(day) + timedelta(hours=rng.randint(8, 15)),
-    )
-    for code in sorted(set(rng.sample(_DEMO_LANGUAGES, rng.choice((1, 1, 1, 2))))):
-        visit.languages.append(VisitLanguage(code=code, site_id=site.id, visit_date=day))
-    return visit

@@ -1,21 +1,11 @@
-"""Public service information (area: info).
-
-Owns the pages visitors read without signing in: `/<lang>/` (a picture-led grid of services),
-`/<lang>/<slug>` (one service, with read-aloud, an optional audio file, a QR code), its print
-handout, and kiosk mode (a staff member hands the tablet to a visitor; only these pages are
-reachable until the staff member's password is given again).
-
-Public pages are light on purpose: their own base template without htmx or app.js, and cacheable
-for five minutes when nobody is signed in.
-"""
+"""The public pages (the service grid, one service, its handout, QR code and recording, how
+to withdraw consent) and kiosk mode. Public pages are cacheable for five minutes when nobody
+is signed in."""
 
 import io
-import secrets
-from pathlib import Path
 
 import segno
 from flask import (
-    Blueprint,
     abort,
     current_app,
     redirect,
@@ -26,101 +16,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
-from werkzeug.routing import BaseConverter
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, Length
 
-from . import audit
-from .access import ALL_STAFF, PUBLIC, public, roles
-from .auth import password_step
-from .extensions import db
-from .i18n import DEFAULT_LOCALE, LOCALES, best_match
-from .models import Organisation, Service, ServiceTranslation, User
-
-bp = Blueprint("info", __name__, cli_group=None)
-
-
-class LocaleConverter(BaseConverter):
-    """A language tag such as sv, ar-SE or zh-Hant-TW, so /<lang>/ does not swallow other
-    one-segment paths (/no-such-page stays a 404); unknown tags are redirected by the views."""
-
-    regex = r"[A-Za-z]{2,3}(?:[-_](?:[A-Za-z]{4}|[A-Za-z]{2}|[0-9]{3}))?(?:[-_](?:[A-Za-z]{2}|[0-9]{3}))?"
-
-
-# Registered before the routes below, which use it.
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("locale", LocaleConverter))
+from .. import audit
+from ..access import ALL_STAFF, PUBLIC, public, roles
+from ..auth.signin import password_step
+from ..extensions import db
+from ..i18n import DEFAULT_LOCALE, LOCALES, best_match
+from ..models import User
+from . import bp
+from .audio import AUDIO_TYPES, audio_dir
+from .forms import KioskExitForm
+from .queries import active_services, find_service, public_organisation, translations_for
 
 PUBLIC_MAX_AGE = 300
-# Stored audio files: extension -> mimetype; the type is decided from the file's first bytes.
-AUDIO_TYPES = {
-    "mp3": "audio/mpeg",
-    "ogg": "audio/ogg",
-    "m4a": "audio/mp4",
-    "webm": "audio/webm",
-}
-
-
-# ---------------------------------------------------------------- which organisation, which text
-
-
-def public_organisation() -> Organisation | None:
-    """The organisation shown to visitors: the kiosk's, the configured one, else the first."""
-    kiosk = session.get("kiosk")
-    if kiosk:
-        org = db.session.get(Organisation, kiosk["organisation_id"])
-        if org is not None:
-            return org
-    slug = current_app.config.get("PUBLIC_ORGANISATION")
-    query = select(Organisation)
-    query = query.where(Organisation.slug == slug) if slug else query.order_by(Organisation.id)
-    return db.session.scalar(query.limit(1))
-
-
-def translations_for(service_ids: list[int], lang: str) -> dict[int, ServiceTranslation]:
-    """The text to show per service: the visitor's locale, else Swedish (one query)."""
-    if not service_ids:
-        return {}
-    rows = db.session.scalars(
-        select(ServiceTranslation).where(
-            ServiceTranslation.service_id.in_(service_ids),
-            ServiceTranslation.locale.in_({lang, DEFAULT_LOCALE}),
-        )
-    )
-    chosen: dict[int, ServiceTranslation] = {}
-    for row in rows:
-        if row.locale == lang or row.service_id not in chosen:
-            chosen[row.service_id] = row
-    return chosen
-
-
-def active_services(org: Organisation | None) -> list[Service]:
-    if org is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(Service)
-            .where(Service.organisation_id == org.id, Service.is_active)
-            .order_by(Service.sort_order, Service.slug)
-        )
-    )
-
-
-def find_service(lang: str, slug: str) -> tuple[Service | None, ServiceTranslation | None]:
-    org = public_organisation()
-    if org is None:
-        return None, None
-    service = db.session.scalar(
-        select(Service).where(
-            Service.organisation_id == org.id, Service.slug == slug, Service.is_active
-        )
-    )
-    if service is None:
-        return None, None
-    return service, translations_for([service.id], lang).get(service.id)
 
 
 def absolute_service_url(lang: str, slug: str) -> str:
@@ -194,6 +103,15 @@ def index(lang: str):
     return public_page("info/index.html", lang=lang, org=org, cards=cards, fallback=fallback)
 
 
+@bp.get("/<locale:lang>/withdraw")
+@public
+def how_to_withdraw(lang: str):
+    """Public: how a visitor withdraws consent (the receipt's QR code points here)."""
+    if lang not in LOCALES:
+        abort(404)
+    return render_template("info/how_to_withdraw.html")
+
+
 @bp.get("/<locale:lang>/<slug>")
 @public
 def service(lang: str, slug: str):
@@ -260,82 +178,6 @@ def audio(lang: str, slug: str):
     return mark_cacheable(response)
 
 
-# ---------------------------------------------------------------- audio files
-
-
-def audio_dir() -> Path:
-    path = Path(current_app.instance_path) / "audio"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def sniff_audio(data: bytes) -> str | None:
-    """The audio extension a file's bytes prove, or None (never trust the name).
-
-    An MP3 may start with an ID3 tag; then the tag's own length must lead to an MPEG frame,
-    so "ID3" followed by a web page is not audio."""
-    if data.startswith(b"ID3") and len(data) >= 10:
-        size = 0
-        for byte in data[6:10]:  # a "syncsafe" integer: 7 bits a byte
-            if byte & 0x80:
-                return None
-            size = (size << 7) | byte
-        start = 10 + size + (10 if data[5] & 0x10 else 0)  # a footer doubles the header
-        return "mp3" if _is_mpeg_frame(data[start : start + 2]) else None
-    if _is_mpeg_frame(data[:2]):
-        return "mp3"
-    if data.startswith(b"OggS"):
-        return "ogg"
-    if data[4:8] == b"ftyp":
-        return "m4a"
-    if data.startswith(b"\x1a\x45\xdf\xa3"):
-        return "webm"
-    return None
-
-
-def _is_mpeg_frame(head: bytes) -> bool:
-    return len(head) == 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0
-
-
-# Extensions accepted in a file name, per sniffed type.
-AUDIO_EXTENSIONS = {
-    "mp3": {"mp3"},
-    "ogg": {"ogg", "oga", "opus"},
-    "m4a": {"m4a", "mp4", "aac"},
-    "webm": {"webm", "weba"},
-}
-
-
-def store_audio(upload) -> tuple[str | None, str | None]:
-    """Save an uploaded audio file under a random name; (filename, None) or (None, message)."""
-    limit = current_app.config["AUDIO_MAX_BYTES"]
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        megabytes = round(limit / (1024 * 1024), 1)
-        return None, _("Filen är för stor. Den får vara högst %(size)s MB.", size=megabytes)
-    kind = sniff_audio(data)
-    extension = (upload.filename or "").rsplit(".", 1)[-1].lower()
-    if kind is None or extension not in AUDIO_EXTENSIONS[kind]:
-        return None, _("Filen är inte ljud av en typ vi tar emot (MP3, OGG, M4A eller WebM).")
-    name = f"{secrets.token_hex(16)}.{kind}"
-    (audio_dir() / name).write_bytes(data)
-    return name, None
-
-
-def delete_audio(filename: str | None) -> None:
-    if filename:
-        (audio_dir() / Path(filename).name).unlink(missing_ok=True)
-
-
-# ---------------------------------------------------------------- kiosk mode
-
-
-class KioskExitForm(FlaskForm):
-    password = PasswordField(
-        _l("Lösenord"), validators=[DataRequired(_l("Skriv ditt lösenord.")), Length(max=200)]
-    )
-
-
 @bp.before_app_request
 def keep_kiosk_on_public_pages():
     """While a tablet is in kiosk mode, every page outside the public information (and static
@@ -387,7 +229,7 @@ def kiosk_exit():
     form = KioskExitForm()
     if form.validate_on_submit():
         account = user.email if user else f"kiosk-user-{kiosk['user_id']}"
-        step = password_step(user, account, form.password.data, url_for("home.index"))
+        step = password_step(user, account, form.password.data, url_for("auth.index"))
         if step.response is not None:
             audit.record("kiosk_exit", "user", user.id, user=user)
             db.session.commit()
@@ -404,8 +246,3 @@ def kiosk_context():
     """Templates know whether the tablet is a kiosk and after how long it goes home."""
     kiosk = session.get("kiosk") if request else None
     return {"kiosk": kiosk, "kiosk_idle": (kiosk or {}).get("idle_seconds", 120)}
-
-
-from . import catalogue  # noqa: E402
-
-catalogue.register_commands(bp)

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import abort
 from sqlalchemy import case, distinct, func, select
 
-from . import languages
-from .extensions import db
-from .models import Site, User, Visit, VisitLanguage
-from .scope import sites_query
-from .workdays import STOCKHOLM, local_today
+from .. import languages
+from ..extensions import db
+from ..models import Site, User, Visit, VisitLanguage
+from ..scope import sites_query
+from ..workdays import STOCKHOLM, local_today
 
 TOP_LANGUAGES = 6
 TOP_LANGUAGE_DAYS = 90

@@ -1,0 +1,65 @@
+"""Reads of the public pages: which organisation a visitor sees, and which text of a service
+(the visitor's language, else Swedish) in one query."""
+
+from flask import current_app, session
+from sqlalchemy import select
+
+from ..extensions import db
+from ..i18n import DEFAULT_LOCALE
+from ..models import Organisation, Service, ServiceTranslation
+
+
+def public_organisation() -> Organisation | None:
+    """The organisation shown to visitors: the kiosk's, the configured one, else the first."""
+    kiosk = session.get("kiosk")
+    if kiosk:
+        org = db.session.get(Organisation, kiosk["organisation_id"])
+        if org is not None:
+            return org
+    slug = current_app.config.get("PUBLIC_ORGANISATION")
+    query = select(Organisation)
+    query = query.where(Organisation.slug == slug) if slug else query.order_by(Organisation.id)
+    return db.session.scalar(query.limit(1))
+
+
+def translations_for(service_ids: list[int], lang: str) -> dict[int, ServiceTranslation]:
+    """The text to show per service: the visitor's locale, else Swedish (one query)."""
+    if not service_ids:
+        return {}
+    rows = db.session.scalars(
+        select(ServiceTranslation).where(
+            ServiceTranslation.service_id.in_(service_ids),
+            ServiceTranslation.locale.in_({lang, DEFAULT_LOCALE}),
+        )
+    )
+    chosen: dict[int, ServiceTranslation] = {}
+    for row in rows:
+        if row.locale == lang or row.service_id not in chosen:
+            chosen[row.service_id] = row
+    return chosen
+
+
+def active_services(org: Organisation | None) -> list[Service]:
+    if org is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Service)
+            .where(Service.organisation_id == org.id, Service.is_active)
+            .order_by(Service.sort_order, Service.slug)
+        )
+    )
+
+
+def find_service(lang: str, slug: str) -> tuple[Service | None, ServiceTranslation | None]:
+    org = public_organisation()
+    if org is None:
+        return None, None
+    service = db.session.scalar(
+        select(Service).where(
+            Service.organisation_id == org.id, Service.slug == slug, Service.is_active
+        )
+    )
+    if service is None:
+        return None, None
+    return service, translations_for([service.id], lang).get(service.id)
