@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from app import catalogue
+from app.info import catalogue
 from app.extensions import db
 from app.models import Consent, ConsentText, Service, ServiceTranslation, Site, User
 from tests.security_world import (
