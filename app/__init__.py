@@ -27,12 +27,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import request_input
 
     request_input.register(app)  # before the blueprints: their rules take its id converter
-    add_blueprints(app)
-    add_listeners(app)
     from . import errors, security, templating
 
-    errors.register(app)
+    # Before the blueprints: its checks (NUL bytes, the idle timeout) run before the areas'
+    # app-wide ones (auth's two-factor enrolment, info's kiosk), which assume a live session.
     security.register(app)
+    add_blueprints(app)
+    add_listeners(app)
+    errors.register(app)
     templating.register(app)
     add_commands(app)
     return app

@@ -53,20 +53,6 @@ def register(app: Flask) -> None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")), code=303)
         return None
 
-    # Pages a user who still has to set up two-factor may open; everything else waits.
-    enrolment_endpoints = {"auth.totp_setup", "auth.logout", "auth.set_locale", "static"}
-
-    @app.before_request
-    def enforce_two_factor_enrolment():
-        """An organisation that turns on required two-factor catches users already signed in."""
-        from .auth.twofactor import must_enrol
-
-        if request.endpoint in enrolment_endpoints or not current_user.is_authenticated:
-            return None
-        if must_enrol(current_user):
-            return redirect(url_for("auth.totp_setup"), code=303)
-        return None
-
     @app.after_request
     def headers(response):
         h = response.headers

@@ -27,13 +27,26 @@ from .signin import (
     safe_next,
     throttled_message,
 )
-from .twofactor import ISSUER, accepted_step
+from .twofactor import ISSUER, accepted_step, must_enrol
 
 LANDING = {
     Role.STAFF: "visits.today",
     Role.COORDINATOR: "queue.index",
     Role.ADMIN: "admin.index",
 }
+
+# Pages a user who still has to set up two-factor may open; everything else waits.
+ENROLMENT_ENDPOINTS = {"auth.totp_setup", "auth.logout", "auth.set_locale", "static"}
+
+
+@bp.before_app_request
+def enforce_two_factor_enrolment():
+    """An organisation that turns on required two-factor catches users already signed in."""
+    if request.endpoint in ENROLMENT_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    if must_enrol(current_user):
+        return redirect(url_for("auth.totp_setup"), code=303)
+    return None
 
 
 @bp.get("/")
