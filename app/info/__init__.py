@@ -27,9 +27,11 @@ class LocaleConverter(BaseConverter):
     regex = r"[A-Za-z]{2,3}(?:[-_](?:[A-Za-z]{4}|[A-Za-z]{2}|[0-9]{3}))?(?:[-_](?:[A-Za-z]{2}|[0-9]{3}))?"
 
 
-# Registered before the routes below, which use it.
+# Registered when the blueprint is, so before the routes in views.py that use it.
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("locale", LocaleConverter))
 
 
-# Registered before the routes, which use it.
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("locale", LocaleConverter))
+# Words that public routes use right after /<lang>/ (/<lang>/withdraw), so no service may take
+# them as its slug: /<lang>/<slug> would never reach it. A new /<lang>/<word> route adds its
+# word here; tests/test_shape.py walks the URL map and fails until it does.
+RESERVED_SLUGS = frozenset({"withdraw"})

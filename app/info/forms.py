@@ -32,7 +32,7 @@ from ..choices import TranslationStatus
 from ..extensions import db
 from ..models import Service
 from ..text_input import clean_text, name_text
-from . import catalogue
+from . import RESERVED_SLUGS, catalogue
 
 SORT_ORDER_MAX = 10000
 
@@ -110,6 +110,10 @@ class ServiceForm(FlaskForm):
         self._service_id = service_id
 
     def validate_slug(self, field):
+        # A word a public route uses (/<lang>/withdraw) is taken: that page would be shown
+        # instead of the service, so to the admin it is a short name already in use.
+        if field.data in RESERVED_SLUGS:
+            raise ValidationError(_l("Det kortnamnet används redan."))
         query = select(Service.id).where(
             Service.organisation_id == self._organisation_id, Service.slug == field.data
         )
