@@ -32,6 +32,22 @@ class PartOfDay(Labelled):
     AFTERNOON = "afternoon"
 
 
+class VisitCount(Labelled):
+    """The head counts of a visit, named as the Visit and summary columns that hold them."""
+
+    WOMEN = "women"
+    MEN = "men"
+    OTHER_ADULTS = "other_adults"
+    CHILDREN_0_1 = "children_0_1"
+    CHILDREN_1_3 = "children_1_3"
+    CHILDREN_3_6 = "children_3_6"
+
+
+# Adults by gender, children by age band: the visit form's steppers and the statistics' tables.
+ADULT_COUNTS = (VisitCount.WOMEN, VisitCount.MEN, VisitCount.OTHER_ADULTS)
+CHILD_COUNTS = (VisitCount.CHILDREN_0_1, VisitCount.CHILDREN_1_3, VisitCount.CHILDREN_3_6)
+
+
 class Topic(IntFlag):
     """Topics raised in a visit; stored as one bitmask so a year is counted in one scan."""
 
@@ -115,6 +131,15 @@ LABELS = {
     Role.ADMIN: _l("Administratör"),
     PartOfDay.MORNING: _l("Förmiddag"),
     PartOfDay.AFTERNOON: _l("Eftermiddag"),
+    VisitCount.WOMEN: _l("Kvinnor"),
+    VisitCount.MEN: _l("Män"),
+    # The form counts adults by gender and the statistics report "adults by gender" (column
+    # "Kön"): the third count is a gender, not "the other adults" left over, which would read
+    # as "gender unknown" and mean something else than what staff recorded.
+    VisitCount.OTHER_ADULTS: _l("Annat kön"),
+    VisitCount.CHILDREN_0_1: _l("0–1 år"),
+    VisitCount.CHILDREN_1_3: _l("1–3 år"),
+    VisitCount.CHILDREN_3_6: _l("3–6 år"),
     TranslationStatus.DRAFT: _l("Utkast"),
     TranslationStatus.REVIEWED: _l("Granskad"),
     LegalBasis.CONSENT: _l("Samtycke (GDPR art. 6.1 a)"),
@@ -192,3 +217,12 @@ LABELS.update(
         ReasonCode.WRONG_SERVICE: _l("Fel tjänst"),
     }
 )
+
+
+def label(kind: type[Labelled], value: str) -> str:
+    """The translated label of a stored code of `kind`, for every page, list and export; a code
+    that is not (or no longer) in the list shows as itself rather than failing the page."""
+    try:
+        return kind(value).label
+    except ValueError:
+        return value

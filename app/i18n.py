@@ -5,6 +5,7 @@ with the language switcher, then Accept-Language, then Swedish.
 """
 
 from flask import g, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 # Each language named in its own script (endonym); the order is the switcher's.
@@ -26,6 +27,18 @@ RTL_LOCALES = frozenset({"ar", "fa", "ckb"})
 
 def text_direction(locale: str) -> str:
     return "rtl" if locale in RTL_LOCALES else "ltr"
+
+
+def current_locale() -> str:
+    """The code of the locale this request (or command) is rendered in, e.g. "sv" or "ar"."""
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def fallback_locales(locale: str) -> tuple[str, ...]:
+    """The locales a text is looked for in, in order: the reader's, then Swedish (the source
+    every service and consent text is written in first). Service names, the public pages'
+    service texts and the consent screen all fall back by this one rule."""
+    return tuple(dict.fromkeys((locale, DEFAULT_LOCALE)))
 
 
 def best_match(candidate: str | None) -> str:

@@ -45,6 +45,7 @@ def parsed_locale(code: str) -> Locale | None:
         return None
 
 
+@lru_cache(maxsize=1024)
 def _name(code: str, ui_locale: str) -> LanguageName | None:
     key = _CLDR_KEY.get(code, code)
     ui = parsed_locale(ui_locale) or Locale("sv")
@@ -76,9 +77,15 @@ def sorted_names(ui_locale: str, exclude=()) -> list[LanguageName]:
     )
 
 
-def name(code: str, ui_locale: str) -> str:
-    found = names(ui_locale).get(code)
-    return found.name if found else code
+def name(code: str, ui_locale: str, *, standalone: bool = False) -> str:
+    """What `code` is called in the UI language: the one naming of a language for every page,
+    list and export (a vetted code, or any code CLDR knows, such as a contact language);
+    the code itself when CLDR has no name for it. `standalone` capitalises the first letter
+    for a label that stands alone, a table row: CLDR writes Swedish names in lower case, as
+    they stand mid-sentence ("talar arabiska")."""
+    found = names(ui_locale).get(code) or _name(code, ui_locale)
+    text = found.name if found else code
+    return text[:1].upper() + text[1:] if standalone else text
 
 
 CHIP = Markup(

@@ -9,8 +9,9 @@ from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from . import choices, languages
 from .choices import Role
-from .i18n import LOCALES, text_direction
+from .i18n import LOCALES, current_locale, text_direction
 from .web import new_form_key
 
 # (endpoint, label, roles allowed).
@@ -45,10 +46,22 @@ def navigation() -> list[tuple[str, str]]:
     ]
 
 
+def language_name(code: str) -> str:
+    """A language's name in the reader's language (app.languages.name), for templates."""
+    return languages.name(code, current_locale())
+
+
 def register(app: Flask) -> None:
+    # Labels of stored codes, one function for every template: `label(ReferralStatus, code)`.
+    app.jinja_env.globals.update(
+        label=choices.label,
+        language_name=language_name,
+        **{kind.__name__: kind for kind in choices.Labelled.__subclasses__()},
+    )
+
     @app.context_processor
     def globals_for_templates():
-        locale = str(get_locale() or "sv")
+        locale = current_locale()
         return {
             "locale": locale,
             "text_dir": text_direction(locale),

@@ -23,6 +23,7 @@ from ..i18n import DEFAULT_LOCALE, LOCALES
 from ..info import audio, catalogue
 from ..info.forms import NewServiceForm, ServiceForm, TranslationForm
 from ..models import Service, ServiceTranslation
+from ..names import service_names
 from ..request_input import uploads
 from ..web import claim_form_key, commit_once, paginate, replayed_target
 from . import SECTIONS, bp
@@ -88,25 +89,20 @@ def services():
         request.args.get("page", 1, type=int),
     )
     states: dict[int, dict[str, str]] = {s.id: {} for s in page.items}
-    names: dict[int, str] = {}
     if states:
         rows = db.session.execute(
             select(
-                ServiceTranslation.service_id,
-                ServiceTranslation.locale,
-                ServiceTranslation.status,
-                ServiceTranslation.name,
+                ServiceTranslation.service_id, ServiceTranslation.locale, ServiceTranslation.status
             ).where(ServiceTranslation.service_id.in_(list(states)))
         )
-        for service_id, locale, status, name in rows:
+        for service_id, locale, status in rows:
             states[service_id][locale] = status
-            if locale == DEFAULT_LOCALE or service_id not in names:
-                names[service_id] = name
     return render_template(
         "admin/services/list.html",
         page=page,
         states=states,
-        names=names,
+        # Swedish: the catalogue's source language, in which admins keep it.
+        names=service_names(states, DEFAULT_LOCALE),
         missing=MISSING,
         status_labels={s.value: s.label for s in TranslationStatus},
     )

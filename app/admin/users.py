@@ -17,7 +17,9 @@ from ..access import roles
 from ..auth.passwords import hash_password
 from ..choices import Role
 from ..extensions import db
+from ..i18n import DEFAULT_LOCALE
 from ..models import Organisation, Service, Site, User
+from ..names import service_names
 from ..web import paginate, render
 from . import SECTIONS, bp
 from .forms import UserEditForm, UserForm
@@ -58,16 +60,10 @@ def _org_services() -> list[Service]:
 def _fill_choices(form: UserForm) -> tuple[list[Site], list[Service]]:
     sites, services = _org_sites(), _org_services()
     form.sites.choices = [(s.id, s.name) for s in sites]
-    form.services.choices = [(s.id, service_label(s)) for s in services]
+    # Swedish: the catalogue's source language, in which admins keep it.
+    names = service_names([s.id for s in services], DEFAULT_LOCALE)
+    form.services.choices = [(s.id, names[s.id]) for s in services]
     return sites, services
-
-
-def service_label(service: Service) -> str:
-    """A service's Swedish name (the admin's working language), else its slug."""
-    for t in service.translations:
-        if t.locale == "sv":
-            return t.name
-    return service.slug
 
 
 def _email_taken(email: str, except_id: int | None = None) -> bool:

@@ -5,7 +5,7 @@ from flask import current_app, session
 from sqlalchemy import select
 
 from ..extensions import db
-from ..i18n import DEFAULT_LOCALE
+from ..i18n import fallback_locales
 from ..models import Organisation, Service, ServiceTranslation
 
 
@@ -23,19 +23,20 @@ def public_organisation() -> Organisation | None:
 
 
 def translations_for(service_ids: list[int], lang: str) -> dict[int, ServiceTranslation]:
-    """The text to show per service: the visitor's locale, else Swedish (one query)."""
+    """The whole text to show per service (one query), chosen by the rule that names services
+    everywhere (`i18n.fallback_locales`): the visitor's locale, else Swedish. A service with
+    neither has no text to show and is left out."""
     if not service_ids:
         return {}
+    order = fallback_locales(lang)
     rows = db.session.scalars(
         select(ServiceTranslation).where(
-            ServiceTranslation.service_id.in_(service_ids),
-            ServiceTranslation.locale.in_({lang, DEFAULT_LOCALE}),
+            ServiceTranslation.service_id.in_(service_ids), ServiceTranslation.locale.in_(order)
         )
     )
     chosen: dict[int, ServiceTranslation] = {}
-    for row in rows:
-        if row.locale == lang or row.service_id not in chosen:
-            chosen[row.service_id] = row
+    for row in sorted(rows, key=lambda r: order.index(r.locale), reverse=True):
+        chosen[row.service_id] = row  # the preferred locale comes last and wins
     return chosen
 
 

@@ -14,25 +14,23 @@ from flask import current_app, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..choices import Role
 from ..extensions import db
 from ..i18n import best_match
 from ..models import Service, User, service_coordinators
+from ..names import service_names
 from ..workdays import local_today
 from .queries import ServiceCounts, service_overview
-from .views import service_name
 
 
 def coordinators_with_services() -> list[tuple[User, list[Service]]]:
-    """Enabled coordinators and the active services they cover, in two queries."""
+    """Enabled coordinators and the active services they cover, in one query."""
     pairs = db.session.execute(
         select(User, Service)
         .join(service_coordinators, service_coordinators.c.user_id == User.id)
         .join(Service, Service.id == service_coordinators.c.service_id)
         .where(User.is_enabled, User.role == Role.COORDINATOR, Service.is_active)
-        .options(selectinload(Service.translations))
         .order_by(User.id, Service.sort_order, Service.slug)
     )
     grouped: dict[int, tuple[User, list[Service]]] = {}
@@ -53,7 +51,9 @@ def build_message(
     """The digest for one coordinator in their locale, or None when there is nothing to do."""
     if not any(counts[s.id].new or counts[s.id].overdue for s in services):
         return None
-    with force_locale(best_match(user.locale)):
+    locale = best_match(user.locale)
+    with force_locale(locale):
+        names = service_names([s.id for s in services], locale)
         today = format_date(local_today(), "long")
         lines = [_("Läget i dina köer %(date)s:", date=today), ""]
         for service in services:
@@ -61,7 +61,7 @@ def build_message(
             lines.append(
                 _(
                     "%(service)s: %(new)s nya, %(overdue)s försenade",
-                    service=service_name(service),
+                    service=names[service.id],
                     new=c.new,
                     overdue=c.overdue,
                 )

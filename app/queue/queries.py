@@ -13,7 +13,7 @@ from datetime import date
 from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..choices import ReferralStatus, Role
 from ..extensions import db
@@ -35,7 +35,7 @@ TABS = ("open", *OPEN_STATUSES, ReferralStatus.CLOSED)
 
 def queue_services(user: User) -> Select:
     """Services whose queue this user works: their own as a coordinator, all as an admin."""
-    query = services_query(user).options(selectinload(Service.translations))
+    query = services_query(user)
     if user.role != Role.ADMIN:
         query = query.join(
             service_coordinators, service_coordinators.c.service_id == Service.id
@@ -65,11 +65,12 @@ def referral_for_user(user: User, referral_id: int) -> Referral:
 
 def row_options(service_loaded: bool = False) -> tuple:
     """What a queue row shows, loaded with the row: no query per row. Rows of one queue find
-    their service (already loaded, with its names) in the session, without a query."""
+    their service (already loaded) in the session, without a query; the services' names are
+    read for the whole page at once (app.names)."""
     rows = (joinedload(Referral.site), joinedload(Referral.assignee))
     if service_loaded:
         return rows
-    return (*rows, joinedload(Referral.service).selectinload(Service.translations))
+    return (*rows, joinedload(Referral.service))
 
 
 def deadline_expr():

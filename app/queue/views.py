@@ -11,9 +11,8 @@ from collections import defaultdict
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from babel import Locale, UnknownLocaleError
 from flask import abort, redirect, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -24,13 +23,14 @@ from ..access import roles
 from ..choices import (
     AttemptChannel,
     AttemptResult,
-    Outcome,
     ReasonCode,
     ReferralStatus,
     Role,
 )
 from ..extensions import db
+from ..i18n import current_locale
 from ..models import Service, User, service_coordinators
+from ..names import service_names
 from ..request_input import parse_id, query_id
 from ..web import is_htmx, local_path, paginate, render
 from ..workdays import local_today
@@ -38,27 +38,6 @@ from . import bp, queries, workflow
 from .forms import ActionForm, AssignForm, AttemptForm, FollowUpForm, StatusForm
 
 QUEUE_ROLES = (Role.COORDINATOR, Role.ADMIN)
-
-
-@bp.app_template_global("queue_service_name")
-def service_name(service: Service) -> str:
-    """The service's name in the reader's language, else Swedish, else its slug."""
-    names = {t.locale: t.name for t in service.translations}
-    return names.get(str(get_locale())) or names.get("sv") or service.slug
-
-
-@bp.app_template_global("queue_language_name")
-def language_name(code: str) -> str:
-    return _display_name(code, str(get_locale()))
-
-
-@lru_cache(maxsize=1024)
-def _display_name(code: str, ui_locale: str) -> str:
-    """Babel parses locale data on every call: a queue page names some 25 languages."""
-    try:
-        return Locale.parse(code).get_display_name(ui_locale) or code
-    except (ValueError, UnknownLocaleError):
-        return code
 
 
 OPTION = Markup('<option value="{}">{}</option>')
@@ -115,7 +94,7 @@ def _row_texts(locale: str) -> dict[str, str]:
 
 @bp.app_template_global("queue_texts")
 def row_texts() -> dict[str, str]:
-    return _row_texts(str(get_locale()))
+    return _row_texts(current_locale())
 
 
 @lru_cache(maxsize=256)
@@ -134,17 +113,12 @@ def _option_tags(locale: str, kind: str, status: str | None) -> Markup:
 
 @bp.app_template_global("queue_options")
 def option_tags(kind: str, status: str | None = None) -> Markup:
-    return _option_tags(str(get_locale()), kind, status)
+    return _option_tags(current_locale(), kind, status)
 
 
 @bp.context_processor
 def queue_template_context():
     return {
-        "Status": ReferralStatus,
-        "AttemptChannel": AttemptChannel,
-        "AttemptResult": AttemptResult,
-        "ReasonCode": ReasonCode,
-        "Outcome": Outcome,
         "outcomes": workflow.MANUAL_OUTCOMES,
         "allowed_steps": workflow.ALLOWED,
         "is_overdue": workflow.is_overdue,
@@ -171,10 +145,14 @@ def coordinators_by_service(service_ids: set[int]) -> dict[int, list[User]]:
     return result
 
 
-def row_context(referrals, **extra) -> dict:
+def row_context(referrals, services: tuple[Service, ...] = (), **extra) -> dict:
+    """What the rows show beside the referrals themselves; `services` are named too (a queue's
+    heading names its service even when no row does)."""
+    service_ids = {r.service_id for r in referrals}
     return {
         "org": current_user.organisation,
-        "coordinators": coordinators_by_service({r.service_id for r in referrals}),
+        "coordinators": coordinators_by_service(service_ids),
+        "service_names": service_names(service_ids | {s.id for s in services}, current_locale()),
         "next_url": safe_next(request.full_path if request.method == "GET" else None),
         **extra,
     }
@@ -197,8 +175,10 @@ def index():
     services = list(db.session.scalars(queries.queue_services(current_user)))
     if len(services) == 1:
         return redirect(url_for("queue.service", service_id=services[0].id))
-    overview = queries.service_overview([s.id for s in services], local_today())
-    return render("queue/index.html", services=services, overview=overview)
+    ids = [s.id for s in services]
+    overview = queries.service_overview(ids, local_today())
+    names = service_names(ids, current_locale())
+    return render("queue/index.html", services=services, overview=overview, service_names=names)
 
 
 @bp.get("/today")
@@ -244,7 +224,7 @@ def service(service_id: int):
         counts=queries.tab_counts(queue_service, day),
         sites=queries.site_choices(queue_service),
         languages=queries.language_choices(queue_service),
-        **row_context(page.items),
+        **row_context(page.items, services=(queue_service,)),
     )
 
 

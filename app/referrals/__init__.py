@@ -15,18 +15,3 @@ from flask import Blueprint
 
 bp = Blueprint("referrals", __name__)
 
-
-@bp.context_processor
-def label_helpers():
-    """Labels of coded values for the referral templates; an unknown code shows as itself."""
-    from ..choices import LABELS, BestTime, ConsentMethod, Outcome, ReferralStatus
-
-    def labeller(enum):
-        return lambda value: str(LABELS[enum(value)]) if value in set(enum) else value
-
-    return {
-        "status_label": labeller(ReferralStatus),
-        "outcome_label": labeller(Outcome),
-        "method_label": labeller(ConsentMethod),
-        "best_time_label": labeller(BestTime),
-    }

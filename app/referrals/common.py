@@ -1,39 +1,19 @@
-"""Lookups the referral screens share: service names in a locale, the published consent text
-a visitor is shown."""
+"""Lookups the referral screens share: the published consent text a visitor is shown, the
+visitor's language and how long their details are kept. (Service names: app.names.)"""
 
 from datetime import datetime, timedelta
 
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from ..choices import ConsentTextStatus
 from ..extensions import db
-from ..i18n import DEFAULT_LOCALE, LOCALES
-from ..models import Consent, ConsentText, Organisation, ServiceTranslation
-
-
-def service_names(service_ids: list[int], locale: str) -> dict[int, str]:
-    """Service id -> name in `locale`, Swedish where that translation is missing (one query)."""
-    if not service_ids:
-        return {}
-    rows = db.session.execute(
-        select(
-            ServiceTranslation.service_id, ServiceTranslation.locale, ServiceTranslation.name
-        ).where(
-            ServiceTranslation.service_id.in_(set(service_ids)),
-            ServiceTranslation.locale.in_({locale, DEFAULT_LOCALE}),
-        )
-    )
-    names: dict[int, str] = {}
-    for service_id, row_locale, name in rows:
-        if row_locale == locale or service_id not in names:
-            names[service_id] = name
-    return names
+from ..i18n import LOCALES, fallback_locales
+from ..models import Consent, ConsentText, Organisation
 
 
 def published_text(org_id: int, locale: str) -> ConsentText | None:
     """The newest published consent text in `locale`, else the newest Swedish one."""
-    for candidate in dict.fromkeys((locale, DEFAULT_LOCALE)):
+    for candidate in fallback_locales(locale):
         text = db.session.scalar(
             select(ConsentText)
             .where(
@@ -61,7 +41,3 @@ def kept_until(consent: Consent) -> datetime:
     retention_days_after_close after the referral closed."""
     org = db.session.get(Organisation, consent.organisation_id)
     return consent.given_at + timedelta(days=org.max_open_days + org.retention_days_after_close)
-
-
-def ui_locale() -> str:
-    return str(get_locale() or DEFAULT_LOCALE)

@@ -14,14 +14,15 @@ from .. import audit, privacy
 from ..access import signed_in
 from ..choices import ConsentMethod, ConsentTextStatus
 from ..extensions import db
-from ..i18n import LOCALES
+from ..i18n import LOCALES, current_locale
 from ..models import AnonymousInterest, ConsentText, Service, Site
+from ..names import service_names
 from ..request_input import ids_or_404, parse_id
 from ..scope import services_query, site_for_user
 from ..web import claim_form_key, commit_once, render, replayed_target
 from ..workdays import local_today
 from . import bp
-from .common import published_text, service_names, ui_locale
+from .common import published_text
 from .forms import ConsentForm, ContactForm, StartForm
 
 
@@ -38,7 +39,7 @@ class FlowState:
 def _start_form(formdata=None) -> StartForm:
     form = StartForm(formdata=formdata)
     services = list(db.session.scalars(services_query(current_user)))
-    names = service_names([s.id for s in services], ui_locale())
+    names = service_names([s.id for s in services], current_locale())
     form.service_id.choices = [(s.id, names.get(s.id, s.slug)) for s in services]
     if formdata is None:
         form.visitor_lang.data = "sv"
@@ -221,7 +222,7 @@ def _language_links(state: FlowState) -> list[tuple[str, str, str]]:
 
 
 def _render_contact(state: FlowState, method: str, form: ContactForm, status: int = 200):
-    names = service_names([s.id for s in state.services], ui_locale())
+    names = service_names([s.id for s in state.services], current_locale())
     return render(
         "referrals/contact.html", state=state, method=method, form=form, names=names
     ), status

@@ -12,11 +12,13 @@ from sqlalchemy.orm import selectinload
 from .. import audit, privacy
 from ..access import ALL_STAFF, roles, signed_in
 from ..extensions import db, limiter
+from ..i18n import current_locale
 from ..models import Consent, Referral, ReferralEvent, User
+from ..names import service_names
 from ..scope import consent_for_user, consents_query, sites_query
 from ..web import paginate, render
 from . import bp
-from .common import kept_until, service_names, ui_locale, visitor_locale
+from .common import kept_until, visitor_locale
 from .forms import ExtractForm
 
 
@@ -31,7 +33,7 @@ def mine():
         .order_by(Referral.created_at.desc(), Referral.id.desc())
     )
     page = paginate(query, request.args.get("page", 1, type=int))
-    names = service_names([r.service_id for r in page.items], ui_locale())
+    names = service_names([r.service_id for r in page.items], current_locale())
     sites = db.session.scalars(sites_query(current_user)).all()
     return render("referrals/mine.html", page=page, names=names, sites=sites)
 
@@ -104,7 +106,7 @@ def withdraw(consent_id: int):
     """Confirm, then erase the contact details at once and close the referrals as withdrawn."""
     consent = consent_for_user(current_user, consent_id)
     if request.method == "GET":
-        names = service_names([r.service_id for r in consent.referrals], ui_locale())
+        names = service_names([r.service_id for r in consent.referrals], current_locale())
         return render("referrals/withdraw.html", consent=consent, names=names)
     if consent.withdrawn_at is None:
         privacy.withdraw(consent, by=current_user)

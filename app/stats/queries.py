@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Date, and_, case, cast, func, null, or_, select, union_all
-from sqlalchemy.orm import aliased
 
 from ..choices import Outcome, ReferralStatus
 from ..extensions import db
@@ -25,15 +24,15 @@ from ..models import (
     AnonymousInterest,
     Referral,
     Service,
-    ServiceTranslation,
     Site,
     VisitDayLanguage,
     VisitDaySummary,
     VisitMonthLanguage,
     VisitMonthSummary,
 )
+from ..names import service_name_column
 from .periods import Bucket, Period, add_months
-from .summary import COUNT_COLUMNS, TOPIC_COLUMNS
+from .summary import SUMMED
 
 
 @dataclass(frozen=True)
@@ -118,13 +117,9 @@ def organisation_sites(organisation_id: int) -> list[tuple[int, str]]:
 
 
 def organisation_services(organisation_id: int, locale: str) -> list[tuple[int, str]]:
-    """Every service of the organisation with its name in `locale`, else Swedish, else slug."""
-    local = aliased(ServiceTranslation)
-    swedish = aliased(ServiceTranslation)
+    """Every service of the organisation, inactive ones too, named in `locale` (app.names)."""
     rows = db.session.execute(
-        select(Service.id, func.coalesce(local.name, swedish.name, Service.slug).label("name"))
-        .outerjoin(local, and_(local.service_id == Service.id, local.locale == locale))
-        .outerjoin(swedish, and_(swedish.service_id == Service.id, swedish.locale == "sv"))
+        select(Service.id, service_name_column(locale))
         .where(Service.organisation_id == organisation_id)
         .order_by(Service.sort_order, Service.slug)
     )
@@ -168,9 +163,6 @@ def _interest_scope(f: Filters) -> list:
 
 
 # -- visits ------------------------------------------------------------------------------------
-
-
-SUMMED = ("groups", *COUNT_COLUMNS, "new_groups", *TOPIC_COLUMNS)
 
 
 def whole_months(period: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:

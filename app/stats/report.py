@@ -7,8 +7,8 @@ from datetime import date
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
-from ..choices import LABELS, Outcome, ReferralStatus, Topic
-from ..languages import parsed_locale
+from .. import languages
+from ..choices import ADULT_COUNTS, CHILD_COUNTS, Outcome, ReferralStatus, Topic
 from . import cache, queries
 from .periods import Bucket
 from .suppression import HIDDEN_SYMBOL, Cell, TableCounts, protect_share, protect_tables
@@ -64,12 +64,6 @@ class Report:
         return next(t for t in self.tables if t.key == key)
 
 
-def language_name(code: str, locale: str) -> str:
-    names = (parsed_locale(locale) or parsed_locale("sv")).languages
-    name = names.get(code)
-    return name[:1].upper() + name[1:] if name else code
-
-
 def bucket_label(start: date, bucket: Bucket) -> str:
     if bucket is Bucket.WEEK:
         year, week, _weekday = start.isocalendar()
@@ -89,7 +83,7 @@ def build(
     `version` is the organisation's stats_version: the referral figures are cached by it."""
     visits, visit_trend = queries.visit_figures(f, bucket)
     v = lambda key: visits.get(key, 0)  # noqa: E731
-    languages = queries.visit_languages(f)
+    language_counts = queries.visit_languages(f)
     counted = cache.referral_figures(f, bucket, threshold, version)
     referrals, by_service = counted.totals, counted.by_service
     interest, referral_trend = counted.interest, counted.trend
@@ -97,22 +91,18 @@ def build(
         services = [(sid, name) for sid, name in services if sid == f.service_id]
 
     groups = v("visit_groups")
-    adults = v("women") + v("men") + v("other_adults")
-    children = v("children_0_1") + v("children_1_3") + v("children_3_6")
+    adult_counts = tuple(v(c) for c in ADULT_COUNTS)
+    child_counts = tuple(v(c) for c in CHILD_COUNTS)
+    adults, children = sum(adult_counts), sum(child_counts)
     statuses = list(ReferralStatus)
     outcomes = list(Outcome)
     outcome_counts = tuple(referrals[f"outcome_{o.value}"] for o in outcomes)
     interest_counts = tuple(interest.get(sid, 0) for sid, _name in services)
     counts = [
-        TableCounts("adults", (v("women"), v("men"), v("other_adults")), adults, "adults"),
-        TableCounts(
-            "children",
-            (v("children_0_1"), v("children_1_3"), v("children_3_6")),
-            children,
-            "children",
-        ),
+        TableCounts("adults", adult_counts, adults, "adults"),
+        TableCounts("children", child_counts, children, "children"),
         TableCounts("new_returning", (v("new_groups"), v("returning_groups")), groups, "groups"),
-        TableCounts("languages", tuple(n for _code, n in languages)),
+        TableCounts("languages", tuple(n for _code, n in language_counts)),
         TableCounts("topics", tuple(v(f"topic_{t.code}") for t in Topic)),
         TableCounts("visit_trend", tuple(n for _d, n in visit_trend), groups, "groups"),
         TableCounts(
@@ -159,21 +149,21 @@ def build(
             _("Vuxna efter kön"),
             _("Kön"),
             _("Antal vuxna"),
-            [_("Kvinnor"), _("Män"), _("Andra vuxna")],
+            [c.label for c in ADULT_COUNTS],
         ),
         table(
             "children",
             _("Barn efter ålder"),
             _("Ålder"),
             _("Antal barn"),
-            [_("0–1 år"), _("1–3 år"), _("3–6 år")],
+            [c.label for c in CHILD_COUNTS],
         ),
         table(
             "languages",
             _("Språk i besöksgrupperna"),
             _("Språk"),
             _("Antal grupper"),
-            [language_name(code, locale) for code, _n in languages],
+            [languages.name(code, locale, standalone=True) for code, _n in language_counts],
             _("En grupp kan tala flera språk."),
         ),
         table(
@@ -203,14 +193,14 @@ def build(
             _("Hänvisningar per status"),
             _("Status"),
             _("Antal hänvisningar"),
-            [str(LABELS[s]) for s in statuses],
+            [s.label for s in statuses],
         ),
         table(
             "outcomes",
             _("Utfall av avslutade hänvisningar"),
             _("Utfall"),
             _("Antal hänvisningar"),
-            [str(LABELS[o]) for o in outcomes],
+            [o.label for o in outcomes],
         ),
         table(
             "referral_trend",

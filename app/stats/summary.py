@@ -24,7 +24,7 @@ from functools import cache
 from sqlalchemy import Date, Table, case, cast, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..choices import Topic
+from ..choices import Topic, VisitCount
 from ..extensions import db
 from ..models import (
     Visit,
@@ -35,7 +35,7 @@ from ..models import (
     VisitMonthSummary,
 )
 
-COUNT_COLUMNS = ("women", "men", "other_adults", "children_0_1", "children_1_3", "children_3_6")
+COUNT_COLUMNS = tuple(c.value for c in VisitCount)
 TOPIC_COLUMNS = tuple(f"topic_{topic.code}" for topic in Topic)
 SUMMED = ("groups", *COUNT_COLUMNS, "new_groups", *TOPIC_COLUMNS)
 

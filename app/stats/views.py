@@ -4,7 +4,7 @@ from functools import lru_cache
 
 from babel.numbers import format_decimal
 from flask import Response, abort, request
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from .. import audit
 from ..access import roles
 from ..choices import Role
 from ..extensions import db
-from ..i18n import RTL_LOCALES
+from ..i18n import RTL_LOCALES, current_locale
 from ..request_input import query_id
 from ..web import render
 from ..workdays import local_today
@@ -28,7 +28,7 @@ FILTER_FIELDS = ("period", "on", "start", "end", "bucket", "site_id", "service_i
 def stat_text(value: Cell | report.Measure) -> str:
     """A figure as the page shows it: shown counts with the locale's digit grouping."""
     if isinstance(value, Cell) and value.shown:
-        return _grouped(value.value, str(get_locale()))
+        return _grouped(value.value, current_locale())
     return value.text
 
 
@@ -50,7 +50,7 @@ def _chosen_id(name: str, known: list[tuple[int, str]]) -> int | None:
 def _context():
     """Filters of the request, validated; None as the period when the form has errors."""
     user = current_user
-    locale = _locale()
+    locale = current_locale()
     sites = queries.organisation_sites(user.organisation_id)
     services = queries.organisation_services(user.organisation_id, locale)
     site_id = _chosen_id("site_id", sites)
@@ -79,10 +79,6 @@ def _context():
     version = user.organisation.stats_version
     context["report"] = report.build(filters, bucket, threshold, services, locale, version)
     return context, period
-
-
-def _locale() -> str:
-    return str(get_locale() or "sv")
 
 
 def _period_text(period: Period) -> str:

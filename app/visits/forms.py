@@ -10,15 +10,13 @@ from wtforms import DateField, Field, HiddenField, IntegerField
 from wtforms.validators import NumberRange, StopValidation, ValidationError
 
 from .. import languages
-from ..choices import PartOfDay, Topic
+from ..choices import LABELS, PartOfDay, Topic, VisitCount
 from ..models import Visit
 from ..workdays import STOCKHOLM, local_today
 
 MAX_COUNT = 50
 LATE_ENTRY_DAYS = 7
-COUNT_FIELDS = ("women", "men", "other_adults", "children_0_1", "children_1_3", "children_3_6")
-ADULT_FIELDS = COUNT_FIELDS[:3]
-CHILD_FIELDS = COUNT_FIELDS[3:]
+COUNT_FIELDS = tuple(c.value for c in VisitCount)
 
 
 def default_part_of_day() -> str:
@@ -40,9 +38,10 @@ class CountField(IntegerField):
             self.data = None  # NumberRange then says what is wanted
 
 
-def count_field(label):
+def count_field(count: VisitCount) -> CountField:
+    """The stepper of one head count, labelled as the statistics label the same count."""
     message = _l("Ange ett antal från 0 till %(max)s.", max=MAX_COUNT)
-    return CountField(label, default=0, validators=[NumberRange(0, MAX_COUNT, message)])
+    return CountField(LABELS[count], default=0, validators=[NumberRange(0, MAX_COUNT, message)])
 
 
 class CodesField(Field):
@@ -91,12 +90,12 @@ def topic_codes() -> frozenset[str]:
 
 
 class VisitForm(FlaskForm):
-    women = count_field(_l("Kvinnor"))
-    men = count_field(_l("Män"))
-    other_adults = count_field(_l("Annat kön"))
-    children_0_1 = count_field(_l("0–1 år"))
-    children_1_3 = count_field(_l("1–3 år"))
-    children_3_6 = count_field(_l("3–6 år"))
+    women = count_field(VisitCount.WOMEN)
+    men = count_field(VisitCount.MEN)
+    other_adults = count_field(VisitCount.OTHER_ADULTS)
+    children_0_1 = count_field(VisitCount.CHILDREN_0_1)
+    children_1_3 = count_field(VisitCount.CHILDREN_1_3)
+    children_3_6 = count_field(VisitCount.CHILDREN_3_6)
     languages = CodesField(_l("Språk"), languages.known_codes, _l("Välj språk i listan."))
     is_new = ChoiceField(
         _l("Har gruppen varit här förut?"),
