@@ -14,7 +14,15 @@ from sqlalchemy import func, select
 from app.choices import Role, TranslationStatus
 from app.extensions import db
 from app.i18n import LOCALES
-from app.info.catalogue import CORE_SERVICES, export_catalogue, seed_core_services
+from app.info import catalogue
+from app.info.catalogue import (
+    SeedError,
+    core_services,
+    export_catalogue,
+    import_catalogue,
+    seed_core_services,
+    seed_files,
+)
 from app.info.views import qr_svg
 from app.models import AuditEvent, Service, ServiceTranslation
 
@@ -22,6 +30,8 @@ FALLBACK_NOTE = "Den h채r texten finns inte p책 ditt spr책k 채n. H채r 채r den p�
 # An ID3 tag of 4 bytes, then an MPEG frame header (MPEG-1 layer III, 128 kbit/s).
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x04TAG!" + b"\xff\xfb\x90\x64" + b"\x00" * 500
 OGG = b"OggS\x00\x02" + b"\x00" * 500
+# slug -> record, as the seed files in app/info/seed/services/ hold them.
+CORE_SERVICES = core_services()
 
 
 def translated(app, locale: str, msgid: str) -> str:
@@ -78,6 +88,56 @@ def test_seed_gives_every_core_service_in_all_eight_locales_swedish_reviewed(org
         assert status == expected
     texts = db.session.scalars(select(ServiceTranslation)).all()
     assert all(t.name and t.summary and t.eligibility and t.how_to_start for t in texts)
+
+
+@pytest.mark.parametrize("path", seed_files(), ids=lambda path: path.stem)
+def test_each_seed_file_imports_cleanly_and_exports_as_shipped(org, path):
+    """A seed file is a catalogue an admin could upload: the import takes it as it is, and the
+    export gives it back unchanged (so its top-level Swedish text agrees with its sv text)."""
+    shipped = json.loads(path.read_text(encoding="utf-8"))
+    assert import_catalogue(org, shipped) == {"created": 1, "updated": 0}
+    assert export_catalogue(org)["services"] == shipped["services"]
+    record = shipped["services"][0]
+    assert record["id"] == path.stem and list(record["translations"]) == list(LOCALES)
+    assert path.read_text(encoding="utf-8") == (
+        json.dumps(shipped, ensure_ascii=False, indent=2) + "\n"
+    )
+
+
+def test_seed_adds_only_the_services_the_organisation_lacks(org):
+    sfi = Service(organisation_id=org.id, slug="sfi", sort_order=7)
+    db.session.add(sfi)
+    db.session.flush()
+    add_text(sfi, "sv", "V책r egen SFI")
+    added = seed_core_services(org)
+    db.session.commit()
+    lacking = sorted(
+        set(CORE_SERVICES) - {"sfi"}, key=lambda slug: CORE_SERVICES[slug]["x_bro"]["sort_order"]
+    )
+    assert [s.slug for s in added] == lacking  # created in display order, as before
+    db.session.refresh(sfi)
+    assert sfi.sort_order == 7 and [t.name for t in sfi.translations] == ["V책r egen SFI"]
+
+
+def test_a_seed_file_the_import_would_refuse_stops_the_seeding(org, tmp_path, monkeypatch):
+    shipped = catalogue.SEED_FOLDER
+    for path in seed_files():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    broken = json.loads((tmp_path / "so.json").read_text(encoding="utf-8"))
+    broken["services"][0]["translations"]["ar"]["name"] = ""
+    (tmp_path / "so.json").write_text(json.dumps(broken), encoding="utf-8")
+    monkeypatch.setattr(catalogue, "SEED_FOLDER", tmp_path)
+    with pytest.raises(SeedError, match=r"so\.json: .*translations\.ar\.name"):
+        seed_core_services(org)
+    assert db.session.scalar(select(func.count(Service.id))) == 0  # checked before any write
+
+    (tmp_path / "so.json").unlink()
+    (tmp_path / "samhalle.json").write_bytes((shipped / "so.json").read_bytes())
+    with pytest.raises(SeedError, match="samhalle.json: a catalogue of one service"):
+        seed_core_services(org)
+    monkeypatch.setattr(catalogue, "SEED_FOLDER", tmp_path / "missing")
+    with pytest.raises(SeedError, match="No seed files"):
+        seed_core_services(org)
 
 
 # ---------------------------------------------------------------- public pages
