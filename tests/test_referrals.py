@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app import privacy
+from app.admin import consent_texts
 from app.admin.consent_texts import seed_consent_texts
 from app.choices import (
     ConsentMethod,
@@ -21,6 +22,7 @@ from app.choices import (
 )
 from app.extensions import db
 from app.i18n import LOCALES
+from app.info.catalogue import SeedError
 from app.models import (
     AnonymousInterest,
     AuditEvent,
@@ -516,6 +518,43 @@ def test_seed_gives_a_published_first_version_in_every_locale(app, make):
     assert {(t.locale, t.version, t.status) for t in texts} == {
         (code, 1, ConsentTextStatus.PUBLISHED) for code in LOCALES
     }
+
+
+def test_seed_consent_texts_are_the_shipped_file_as_written(app, make):
+    raw = consent_texts.SEED_FILE.read_text(encoding="utf-8")
+    shipped = json.loads(raw)
+    assert raw == json.dumps(shipped, ensure_ascii=False, indent=2) + "\n"
+    org = make.org()
+    seed_consent_texts(org)
+    db.session.commit()
+    texts = db.session.scalars(select(ConsentText).where(ConsentText.organisation_id == org.id))
+    assert {t.locale: t.body for t in texts} == shipped
+    # Each names the first thing agreed to by its name in every language: GDPR.
+    assert all("GDPR" in body for body in shipped.values())
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda texts: texts.pop("ti"), "one text for each of"),
+        (lambda texts: texts.update(xx="Text"), "one text for each of"),
+        (lambda texts: texts.update(uk=""), "uk: "),
+        (lambda texts: texts.update(ar="x" * 10001), "ar: "),
+        (lambda texts: texts.update(so=["Text"]), "so: text expected"),
+    ],
+)
+def test_a_seed_consent_file_the_form_would_refuse_stops_the_seeding(
+    app, make, tmp_path, monkeypatch, change, problem
+):
+    texts = json.loads(consent_texts.SEED_FILE.read_text(encoding="utf-8"))
+    change(texts)
+    broken = tmp_path / "consent_texts.json"
+    broken.write_text(json.dumps(texts), encoding="utf-8")
+    monkeypatch.setattr(consent_texts, "SEED_FILE", broken)
+    org = make.org()
+    with pytest.raises(SeedError, match=f"consent_texts.json: .*{problem}"):
+        seed_consent_texts(org)
+    assert db.session.scalar(select(func.count(ConsentText.id))) == 0
 
 
 # -- retention --------------------------------------------------------------------------------

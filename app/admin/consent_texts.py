@@ -1,6 +1,10 @@
 """Admin: consent texts, versioned per locale. A draft can be edited; a published version is
 immutable (every consent points at the exact version and locale it showed), so a change is a
-new version. Also `seed_consent_texts`, the first published text in every UI locale."""
+new version. Also `seed_consent_texts`, the first published text in every UI locale, from
+seed/consent_texts.json (locale -> text; data, not UI messages: admins replace them)."""
+
+import json
+from pathlib import Path
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -8,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -16,11 +21,11 @@ from ..access import roles
 from ..choices import ConsentTextStatus, LegalBasis, Role
 from ..extensions import db
 from ..i18n import LOCALES
+from ..info.catalogue import SeedError
 from ..models import ConsentText, Organisation, User, utcnow
 from ..text_input import clean_text
 from ..web import render
 from . import SECTIONS, bp
-from .consent_text_seeds import SEED_TEXTS
 
 SECTIONS.append(
     (
@@ -154,10 +159,43 @@ def consent_text_publish(text_id: int):
     return redirect(url_for("admin.consent_texts"), code=303)
 
 
+# Shipped with the package (pyproject's package-data). Each text names both things agreed to:
+# the processing of the contact details (GDPR) and the waiver of secrecy (OSL 12 kap.).
+SEED_FILE = Path(__file__).resolve().parent / "seed" / "consent_texts.json"
+
+
+def seed_texts(legal_basis: str) -> dict[str, str]:
+    """locale -> the first consent text, from the seed file, each checked as the admin's form
+    checks a new text; raises SeedError naming every problem (a fault of the package: no
+    organisation may start without a consent text it can show in every locale)."""
+    try:
+        texts = json.loads(SEED_FILE.read_bytes())
+    except (OSError, ValueError) as error:
+        raise SeedError(f"{SEED_FILE.name}: {error}") from None
+    if not isinstance(texts, dict) or set(texts) != set(LOCALES):
+        raise SeedError(f"{SEED_FILE.name}: one text for each of {', '.join(LOCALES)} expected")
+    problems, bodies = [], {}
+    for locale, body in texts.items():
+        if not isinstance(body, str):
+            problems.append(f"{locale}: text expected")
+            continue
+        form = ConsentTextForm(
+            formdata=MultiDict({"locale": locale, "legal_basis": legal_basis, "body": body}),
+            meta={"csrf": False},
+        )
+        if not form.validate():
+            problems.append(f"{locale}: {form.errors}")
+            continue
+        bodies[locale] = form.body.data.strip()  # as the admin's screen stores it
+    if problems:
+        raise SeedError(f"{SEED_FILE.name}: {'; '.join(problems)}")
+    return bodies
+
+
 def seed_consent_texts(org: Organisation, by: User | None = None) -> None:
     """A published first version in every UI locale (data, not messages: admins edit them)."""
     now = utcnow()
-    for locale, body in SEED_TEXTS.items():
+    for locale, body in seed_texts(org.legal_basis).items():
         db.session.add(
             ConsentText(
                 organisation_id=org.id,
