@@ -8,6 +8,7 @@ runs on one server never meet.
 import os
 import secrets
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,21 +24,38 @@ from tests.factories import Factory
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+@contextmanager
+def empty_database(sqlite_dir: Path):
+    """A database nothing has touched: a schema of its own on PostgreSQL (dropped afterwards),
+    else a new SQLite file in `sqlite_dir`."""
     pg_url = os.environ.get("TEST_DATABASE_URL")
     if not pg_url:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{sqlite_dir / 'test.db'}"
         return
     schema = f"test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in pg_url else "?"
-    yield f"{pg_url}{sep}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{pg_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with empty_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """For a test that runs the migrations itself (up, down, from nothing)."""
+    with empty_database(tmp_path) as url:
+        yield url
 
 
 def make_app(database_url: str, instance: Path, **overrides):

@@ -305,34 +305,11 @@ def test_an_existing_world_readable_database_is_narrowed(tmp_path):
 # ------------------------------------------------- 9. the README's production steps
 
 
-@pytest.fixture
-def empty_database(tmp_path):
-    """A database nothing has touched: a new schema on PostgreSQL, a new file on SQLite."""
-    import os
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    pg_url = os.environ.get("TEST_DATABASE_URL")
-    if not pg_url:
-        yield f"sqlite:///{tmp_path / 'empty.db'}"
-        return
-    schema = f"empty_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in pg_url else "?"
-    yield f"{pg_url}{sep}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def test_the_readme_production_steps_work_on_an_empty_database(empty_database, tmp_path):
+def test_the_readme_production_steps_work_on_an_empty_database(empty_database_url, tmp_path):
     """db upgrade, create-organisation, create-user --role admin, then the admin signs in."""
     from tests.conftest import make_app
 
-    app = make_app(empty_database, tmp_path)
+    app = make_app(empty_database_url, tmp_path)
     runner = app.test_cli_runner()
     with app.app_context():
         result = runner.invoke(args=["db", "upgrade"])

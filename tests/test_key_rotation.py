@@ -3,7 +3,6 @@ file is made, what a ciphertext is bound to, `flask rotate-keys` with the destru
 keys (crypto-shredding), the VACUUM after an erasure on PostgreSQL, and migration 0005."""
 
 import json
-import os
 import stat
 import uuid
 from datetime import timedelta
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from app import crypto, privacy
 from app.audit import ACTION_LABELS
@@ -127,9 +126,12 @@ def test_keys_retired_longer_than_the_backup_retention_are_destroyed(app, make, 
     privacy.rotate_keys(now=start, retention_days=35)  # the first key is retired
     kept = privacy.rotate_keys(now=start + timedelta(days=34), retention_days=35)
     assert kept["destroyed"] == []
-    assert privacy.opened_columns(
-        backup[0], crypto.keyring().get(backup[1]), _only_name(backup[2])
-    ).first_name == "Sahra"  # within the retention a restored backup is still readable
+    assert (
+        privacy.opened_columns(
+            backup[0], crypto.keyring().get(backup[1]), _only_name(backup[2])
+        ).first_name
+        == "Sahra"
+    )  # within the retention a restored backup is still readable
 
     gone = privacy.rotate_keys(now=start + timedelta(days=36), retention_days=35)
     assert gone["destroyed"] == [first_key.id]
@@ -192,24 +194,6 @@ def test_vacuum_after_erasure_by_a_role_that_does_not_own_the_table_does_not_rai
 # -- migration 0005 ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fresh_url(tmp_path):
-    """An empty database of its own: migrations are run down and up here, not on the shared one."""
-    pg_url = os.environ.get("TEST_DATABASE_URL")
-    if not pg_url:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in pg_url else "?"
-    yield f"{pg_url}{sep}options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
-
-
 OLD_ROWS = [
     # One statement each, in the columns revision 0004 has.
     "INSERT INTO organisation (id, name, slug, legal_basis, retention_days_after_close, "
@@ -229,8 +213,10 @@ OLD_ROWS = [
 ]
 
 
-def test_migration_0005_encrypts_existing_rows_and_0004_gets_them_back(fresh_url, tmp_path):
-    app = make_app(fresh_url, tmp_path)
+def test_migration_0005_encrypts_existing_rows_and_0004_gets_them_back(
+    empty_database_url, tmp_path
+):
+    app = make_app(empty_database_url, tmp_path)
     directory = str(ROOT / "migrations")
     with app.app_context():
         upgrade(directory=directory, revision="0004")
