@@ -7,6 +7,7 @@ from math import ceil
 from urllib.parse import urlsplit
 
 from flask import redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +29,12 @@ def render(template: str, partial: str | None = None, **context) -> str:
     if partial and is_htmx():
         return render_template(partial, **context)
     return render_template(template, **context)
+
+
+def form_status(form: FlaskForm) -> int:
+    """The status of a page that shows `form`: 422 when it was submitted and comes back to be
+    corrected, 200 when it is shown for the first time."""
+    return 422 if form.is_submitted() else 200
 
 
 def local_path(target: str | None) -> str | None:
@@ -97,8 +104,11 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(query: Select, page: int, per_page: int = PAGE_SIZE) -> Page:
-    """One COUNT and one page of rows, both in SQL."""
+def paginate(query: Select, page: int | None = None, per_page: int = PAGE_SIZE) -> Page:
+    """One COUNT and one page of rows, both in SQL; the page number is the request's `page`
+    unless given (a number out of range shows the nearest page)."""
+    if page is None:
+        page = request.args.get("page", 1, type=int)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = max(1, ceil(total / per_page))
     page = min(max(1, page), pages)

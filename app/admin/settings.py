@@ -1,7 +1,7 @@
 """Admin: the organisation's settings (legal basis, retention, deadlines, statistics
 suppression, audit retention, kiosk timeout, required two-factor), each within a safe range."""
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,7 +11,7 @@ from ..access import roles
 from ..choices import Role
 from ..extensions import db
 from ..models import Organisation
-from ..web import render
+from ..web import form_status, render
 from . import SECTIONS, bp
 from .forms import SettingsForm
 
@@ -48,5 +48,4 @@ def settings():
         db.session.commit()
         flash(_("Inställningarna är sparade."))
         return redirect(url_for("admin.settings"), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render("admin/settings.html", form=form, org=org), status
+    return render("admin/settings.html", form=form, org=org), form_status(form)

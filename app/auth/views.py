@@ -17,7 +17,7 @@ from ..choices import Role
 from ..extensions import db
 from ..i18n import LOCALES
 from ..models import User
-from ..web import render
+from ..web import form_status, render
 from . import bp, throttle
 from .forms import CodeForm, LocaleForm, LoginForm
 from .signin import (
@@ -71,8 +71,7 @@ def login():
             step.error or _("Fel e-post eller lösenord, eller så är kontot avstängt.")
         )
         return render_template("auth/login.html", form=form), step.status, step.headers
-    status = 422 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), form_status(form)
 
 
 @bp.post("/logout")
@@ -138,7 +137,7 @@ def totp():
         db.session.commit()
         form.code.errors.append(_("Koden stämmer inte. Vänta på nästa kod och försök igen."))
         return render("auth/totp.html", form=form), 401
-    return render("auth/totp.html", form=form), (422 if request.method == "POST" else 200)
+    return render("auth/totp.html", form=form), form_status(form)
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
@@ -170,7 +169,7 @@ def totp_setup():
             flash(_("Tvåstegsverifiering är påslagen."))
             return redirect(url_for("auth.totp_setup"), code=303)
         form.code.errors.append(_("Koden stämmer inte. Vänta på nästa kod och försök igen."))
-    status = 422 if request.method == "POST" else 200
+    status = form_status(form)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     # segno draws the URI as QR modules (paths), not text, and escapes the title it writes.
     svg = segno.make(uri, error="m").svg_inline(scale=5, title=_("QR-kod för appen"))

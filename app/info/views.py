@@ -24,6 +24,7 @@ from ..auth.signin import password_step
 from ..extensions import db
 from ..i18n import DEFAULT_LOCALE, LOCALES, best_match
 from ..models import User
+from ..web import form_status
 from . import bp
 from .audio import AUDIO_TYPES, audio_dir
 from .forms import KioskExitForm
@@ -237,8 +238,7 @@ def kiosk_exit():
         form.password.errors.append(step.error or _("Fel lösenord. Kioskläget är kvar."))
         page = render_template("info/kiosk_exit.html", form=form, user=user)
         return page, step.status, step.headers
-    status = 422 if request.method == "POST" else 200
-    return render_template("info/kiosk_exit.html", form=form, user=user), status
+    return render_template("info/kiosk_exit.html", form=form, user=user), form_status(form)
 
 
 @bp.app_context_processor

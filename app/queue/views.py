@@ -185,9 +185,7 @@ def index():
 @roles(*QUEUE_ROLES)
 def today():
     day = local_today()
-    page = paginate(
-        queries.my_tasks_query(current_user, day), request.args.get("page", 1, type=int)
-    )
+    page = paginate(queries.my_tasks_query(current_user, day))
     return render("queue/today.html", page=page, **row_context(page.items))
 
 
@@ -212,10 +210,7 @@ def service(service_id: int):
     queue_service = queries.queue_service_for_user(current_user, service_id)
     flt = read_filter()
     day = local_today()
-    page = paginate(
-        queries.queue_query(queue_service, flt, current_user, day),
-        request.args.get("page", 1, type=int),
-    )
+    page = paginate(queries.queue_query(queue_service, flt, current_user, day))
     return render(
         "queue/service.html",
         service=queue_service,

@@ -14,4 +14,3 @@ pages), `forms`, `common` (lookups both share).
 from flask import Blueprint
 
 bp = Blueprint("referrals", __name__)
-

@@ -16,7 +16,7 @@ from ..i18n import current_locale
 from ..models import Consent, Referral, ReferralEvent, User
 from ..names import service_names
 from ..scope import consent_for_user, consents_query, sites_query
-from ..web import paginate, render
+from ..web import form_status, paginate, render
 from . import bp
 from .common import kept_until, visitor_locale
 from .forms import ExtractForm
@@ -32,7 +32,7 @@ def mine():
         .options(selectinload(Referral.consent), selectinload(Referral.site))
         .order_by(Referral.created_at.desc(), Referral.id.desc())
     )
-    page = paginate(query, request.args.get("page", 1, type=int))
+    page = paginate(query)
     names = service_names([r.service_id for r in page.items], current_locale())
     sites = db.session.scalars(sites_query(current_user)).all()
     return render("referrals/mine.html", page=page, names=names, sites=sites)
@@ -64,7 +64,7 @@ def extract():
     anything else gets one generic answer, so the screen cannot be used to probe codes."""
     form = ExtractForm()
     if not form.validate_on_submit():
-        return render("referrals/extract_form.html", form=form), 422 if form.is_submitted() else 200
+        return render("referrals/extract_form.html", form=form), form_status(form)
     consent = privacy.find_for_extract(current_user.organisation, form.code.data, form.phone.data)
     if consent is not None:  # a match outside the user's scope is no match
         consent = db.session.scalar(consents_query(current_user).where(Consent.id == consent.id))

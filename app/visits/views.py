@@ -22,6 +22,7 @@ from ..scope import site_for_user, sites_query
 from ..web import (
     claim_form_key,
     commit_once,
+    form_status,
     is_htmx,
     paginate,
     redirect_or_partial,
@@ -53,7 +54,7 @@ class TodayView:
     """What the Today screen shows; each part is queried only when a template reads it, so a
     plain POST that redirects runs none of these queries."""
 
-    def __init__(self, site: Site, user: User, form=None, page: int = 1):
+    def __init__(self, site: Site, user: User, form=None, page: int | None = None):
         self.site = site
         self.user = user
         self.day = local_today()
@@ -74,7 +75,8 @@ class TodayView:
             .options(selectinload(Visit.languages))
             .order_by(Visit.created_at.desc(), Visit.id.desc())
         )
-        return paginate(query, self.page_number)  # 25 a page, newest first, as lists are
+        # 25 a page, newest first, as lists are; the request's page unless one was given.
+        return paginate(query, self.page_number)
 
     @cached_property
     def ui_locale(self) -> str:
@@ -160,7 +162,7 @@ def today():
 def site_today(site_id: int):
     site = site_for_user(current_user, site_id)
     records.remember_site(current_user, site)
-    view = TodayView(site, current_user, page=request.args.get("page", 1, type=int))
+    view = TodayView(site, current_user)
     return render("visits/today.html", partial="visits/_today_list.html", view=view)
 
 
@@ -203,7 +205,7 @@ def edit(site_id: int, visit_id: int):
         flash(_("Ändringen är sparad."))
         return redirect(url_for("visits.site_today", site_id=site.id), code=303)
     view = TodayView(site, current_user, form=form)
-    return render("visits/edit.html", view=view, visit=visit), 422 if form.is_submitted() else 200
+    return render("visits/edit.html", view=view, visit=visit), form_status(form)
 
 
 @bp.post("/sites/<int:site_id>/visits/<int:visit_id>/delete")
