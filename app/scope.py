@@ -4,6 +4,8 @@ Every view of site-owned data starts from these helpers. A record outside the us
 answered with 404, exactly like one that does not exist.
 """
 
+from typing import Any, TypeVar
+
 from flask import abort
 from sqlalchemy import Select, select
 
@@ -18,6 +20,28 @@ from .models import (
     service_coordinators,
     site_memberships,
 )
+
+M = TypeVar("M")
+
+
+def one_or_404(query: Select) -> Any:
+    """The one row `query` finds, or 404: a row outside the user's scope is answered exactly
+    like one that does not exist."""
+    found = db.session.scalar(query)
+    if found is None:
+        abort(404)
+    return found
+
+
+def org_query(user: User, model: type[M]) -> Select:
+    """Every row of `model` (Site, User, Service, ConsentText, AuditEvent...) in the user's
+    organisation, active or not: what the admin screens list and act on."""
+    return select(model).where(model.organisation_id == user.organisation_id)
+
+
+def org_object_or_404(user: User, model: type[M], object_id: int) -> M:
+    """One row of `model` in the user's organisation, or 404."""
+    return one_or_404(org_query(user, model).where(model.id == object_id))
 
 
 def sites_query(user: User) -> Select:
@@ -35,10 +59,7 @@ def site_ids(user: User) -> Select:
 
 
 def site_for_user(user: User, site_id: int) -> Site:
-    site = db.session.scalar(sites_query(user).where(Site.id == site_id))
-    if site is None:
-        abort(404)
-    return site
+    return one_or_404(sites_query(user).where(Site.id == site_id))
 
 
 def services_query(user: User) -> Select:
@@ -48,13 +69,6 @@ def services_query(user: User) -> Select:
         .where(Service.organisation_id == user.organisation_id, Service.is_active)
         .order_by(Service.sort_order, Service.slug)
     )
-
-
-def service_for_user(user: User, service_id: int) -> Service:
-    service = db.session.scalar(services_query(user).where(Service.id == service_id))
-    if service is None:
-        abort(404)
-    return service
 
 
 def consents_query(user: User) -> Select:
@@ -75,7 +89,4 @@ def consents_query(user: User) -> Select:
 
 
 def consent_for_user(user: User, consent_id: int) -> Consent:
-    consent = db.session.scalar(consents_query(user).where(Consent.id == consent_id))
-    if consent is None:
-        abort(404)
-    return consent
+    return one_or_404(consents_query(user).where(Consent.id == consent_id))

@@ -11,7 +11,7 @@ from flask import Response, current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -20,6 +20,7 @@ from ..choices import Role
 from ..database import write_transaction
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..scope import org_query
 from ..web import paginate, render
 from . import SECTIONS, bp
 from .forms import AuditFilterForm
@@ -40,9 +41,7 @@ def _audit_context() -> dict:
 def _filter_form() -> AuditFilterForm:
     form = AuditFilterForm(formdata=request.args)
     users = db.session.execute(
-        select(User.id, User.name)
-        .where(User.organisation_id == current_user.organisation_id)
-        .order_by(User.name)
+        org_query(current_user, User).with_only_columns(User.id, User.name).order_by(User.name)
     )
     form.user.choices = [("", _("Alla"))] + [(str(uid), name) for uid, name in users]
     form.action.choices = [("", _("Alla"))] + [
@@ -53,7 +52,7 @@ def _filter_form() -> AuditFilterForm:
 
 
 def _filtered(form: AuditFilterForm) -> Select:
-    query = select(AuditEvent).where(AuditEvent.organisation_id == current_user.organisation_id)
+    query = org_query(current_user, AuditEvent)
     if form.user.data:
         query = query.where(AuditEvent.user_id == int(form.user.data))
     if form.action.data:
@@ -85,7 +84,7 @@ def audit_log():
     if not _valid(form):
         return render("admin/audit.html", form=form, page=None, args={}), 422
     query = _filtered(form).options(selectinload(AuditEvent.user))
-    page = paginate(query, request.args.get("page", 1, type=int))
+    page = paginate(query)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("admin/audit.html", form=form, page=page, args=args)
 

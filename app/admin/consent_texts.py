@@ -6,7 +6,7 @@ seed/consent_texts.json (locale -> text; data, not UI messages: admins replace t
 import json
 from pathlib import Path
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,8 +23,9 @@ from ..extensions import db
 from ..i18n import LOCALES
 from ..info.catalogue import SeedError
 from ..models import ConsentText, Organisation, User, utcnow
+from ..scope import org_object_or_404, org_query
 from ..text_input import clean_text
-from ..web import render
+from ..web import form_status, render
 from . import SECTIONS, bp
 
 SECTIONS.append(
@@ -46,17 +47,6 @@ class ConsentTextForm(FlaskForm):
     )
 
 
-def _text_for_admin(text_id: int) -> ConsentText:
-    text = db.session.scalar(
-        select(ConsentText).where(
-            ConsentText.id == text_id, ConsentText.organisation_id == current_user.organisation_id
-        )
-    )
-    if text is None:
-        abort(404)
-    return text
-
-
 def next_version(org_id: int, locale: str) -> int:
     """Versions count per locale: the highest so far plus one."""
     highest = db.session.scalar(
@@ -71,17 +61,12 @@ def next_version(org_id: int, locale: str) -> int:
 @roles(Role.ADMIN)
 def consent_texts():
     texts = db.session.scalars(
-        select(ConsentText)
-        .where(ConsentText.organisation_id == current_user.organisation_id)
-        .order_by(ConsentText.locale, ConsentText.version.desc())
+        org_query(current_user, ConsentText).order_by(
+            ConsentText.locale, ConsentText.version.desc()
+        )
     ).all()
     by_locale = {code: [t for t in texts if t.locale == code] for code in LOCALES}
-    return render(
-        "admin/consent_texts/index.html",
-        by_locale=by_locale,
-        consent_text_status=lambda v: ConsentTextStatus(v).label,
-        legal_basis_label=lambda v: LegalBasis(v).label if v in set(LegalBasis) else v,
-    )
+    return render("admin/consent_texts/index.html", by_locale=by_locale)
 
 
 @bp.route("/consent-texts/new", methods=["GET", "POST"])
@@ -93,19 +78,15 @@ def consent_text_new():
         locale = request.args.get("locale", "sv")
         form.locale.data = locale if locale in LOCALES else "sv"
         latest = db.session.scalar(
-            select(ConsentText)
-            .where(
-                ConsentText.organisation_id == current_user.organisation_id,
-                ConsentText.locale == form.locale.data,
-            )
+            org_query(current_user, ConsentText)
+            .where(ConsentText.locale == form.locale.data)
             .order_by(ConsentText.version.desc())
             .limit(1)
         )
         if latest is not None:
             form.body.data, form.legal_basis.data = latest.body, latest.legal_basis
     if not form.validate_on_submit():
-        status = 422 if form.is_submitted() else 200
-        return render("admin/consent_texts/edit.html", form=form, text=None), status
+        return render("admin/consent_texts/edit.html", form=form, text=None), form_status(form)
     text = ConsentText(
         organisation_id=current_user.organisation_id,
         locale=form.locale.data,
@@ -125,7 +106,7 @@ def consent_text_new():
 @bp.route("/consent-texts/<int:text_id>/edit", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def consent_text_edit(text_id: int):
-    text = _text_for_admin(text_id)
+    text = org_object_or_404(current_user, ConsentText, text_id)
     if text.status == ConsentTextStatus.PUBLISHED:
         # Consents point at this exact version: it must read tomorrow as it read when given.
         flash(_("En publicerad text kan inte ändras. Skapa en ny version."), "error")
@@ -136,8 +117,7 @@ def consent_text_edit(text_id: int):
     form.locale.render_kw = {"disabled": True}  # the locale of a version never changes
     form.locale.data = text.locale
     if not form.validate_on_submit():
-        status = 422 if form.is_submitted() else 200
-        return render("admin/consent_texts/edit.html", form=form, text=text), status
+        return render("admin/consent_texts/edit.html", form=form, text=text), form_status(form)
     text.legal_basis = form.legal_basis.data
     text.body = form.body.data.strip()
     audit.record("consent_text_edited", "consent_text", text.id, version=text.version)
@@ -149,7 +129,7 @@ def consent_text_edit(text_id: int):
 @bp.post("/consent-texts/<int:text_id>/publish")
 @roles(Role.ADMIN)
 def consent_text_publish(text_id: int):
-    text = _text_for_admin(text_id)
+    text = org_object_or_404(current_user, ConsentText, text_id)
     if text.status != ConsentTextStatus.PUBLISHED:
         text.status = ConsentTextStatus.PUBLISHED
         text.published_at = utcnow()

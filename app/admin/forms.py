@@ -1,6 +1,7 @@
 """Forms of the security area's admin screens (users, sites, settings, audit filter)."""
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -25,7 +26,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import LegalBasis, Role
 from ..i18n import LOCALES
+from ..models import Site, User
 from ..text_input import name_text
+from ..validators import RowForm, Unique
 
 POLICY_MESSAGES = {
     "too_short": _l("Lösenordet måste ha minst %(n)s tecken.", n=MIN_LENGTH),
@@ -60,7 +63,7 @@ def email_address(_form, field) -> None:
         raise ValidationError(str(_l("Skriv en giltig e-postadress."))) from error
 
 
-class UserForm(FlaskForm):
+class UserForm(RowForm):
     name = StringField(
         _l("Namn"),
         validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120), name_text],
@@ -72,6 +75,12 @@ class UserForm(FlaskForm):
             DataRequired(_l("Skriv en e-postadress.")),
             Length(max=254),
             email_address,
+            Unique(
+                User.email,
+                _l("Det finns redan ett konto med den e-postadressen."),
+                ignore_case=True,
+                across_organisations=True,
+            ),
         ],
         filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
     )
@@ -93,11 +102,21 @@ class UserEditForm(UserForm):
         description=_l("Lämna tomt för att behålla lösenordet."),
     )
 
+    def validate_role(self, field) -> None:
+        """An admin cannot take their own admin role away: nobody might be left to give it back."""
+        if self.editing_id == current_user.id and field.data != Role.ADMIN:
+            raise ValidationError(str(_l("Du kan inte ta bort din egen administratörsroll.")))
 
-class SiteForm(FlaskForm):
+
+class SiteForm(RowForm):
     name = StringField(
         _l("Namn"),
-        validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120), name_text],
+        validators=[
+            DataRequired(_l("Skriv ett namn.")),
+            Length(max=120),
+            name_text,
+            Unique(Site.name, _l("Det finns redan en förskola med det namnet."), ignore_case=True),
+        ],
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
     )
     is_active = BooleanField(_l("Aktiv"), default=True)

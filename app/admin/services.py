@@ -25,7 +25,8 @@ from ..info.forms import NewServiceForm, ServiceForm, TranslationForm
 from ..models import Service, ServiceTranslation
 from ..names import service_names
 from ..request_input import uploads
-from ..web import claim_form_key, commit_once, paginate, replayed_target
+from ..scope import org_object_or_404, org_query
+from ..web import claim_form_key, commit_once, form_status, paginate, replayed_target
 from . import SECTIONS, bp
 
 SECTIONS.append(
@@ -51,18 +52,6 @@ class ConfirmForm(FlaskForm):
     """An empty form: a POST with only the CSRF token."""
 
 
-def own_service(service_id: int) -> Service:
-    """A service of the admin's organisation (active or not); any other id is 404."""
-    service = db.session.scalar(
-        select(Service).where(
-            Service.id == service_id, Service.organisation_id == current_user.organisation_id
-        )
-    )
-    if service is None:
-        abort(404)
-    return service
-
-
 def checked_locale(code: str) -> str:
     """The locale of the text being edited; named `code` in URLs because `lang` would switch
     the admin's own interface language (see i18n.select_locale)."""
@@ -82,12 +71,7 @@ def translation(service: Service, lang: str) -> ServiceTranslation | None:
 @bp.get("/services/")
 @roles(Role.ADMIN)
 def services():
-    page = paginate(
-        select(Service)
-        .where(Service.organisation_id == current_user.organisation_id)
-        .order_by(Service.sort_order, Service.slug),
-        request.args.get("page", 1, type=int),
-    )
+    page = paginate(org_query(current_user, Service).order_by(Service.sort_order, Service.slug))
     states: dict[int, dict[str, str]] = {s.id: {} for s in page.items}
     if states:
         rows = db.session.execute(
@@ -104,7 +88,6 @@ def services():
         # Swedish: the catalogue's source language, in which admins keep it.
         names=service_names(states, DEFAULT_LOCALE),
         missing=MISSING,
-        status_labels={s.value: s.label for s in TranslationStatus},
     )
 
 
@@ -138,14 +121,13 @@ def service_new():
             return redirect(replayed, code=303)
         flash(_("Tjänsten är skapad. Skriv nu den svenska texten."))
         return redirect(target, code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/services/edit.html", form=form, service=None), status
+    return render_template("admin/services/edit.html", form=form, service=None), form_status(form)
 
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def service_edit(service_id: int):
-    service = own_service(service_id)
+    service = org_object_or_404(current_user, Service, service_id)
     form = ServiceForm(
         obj=service, organisation_id=current_user.organisation_id, service_id=service.id
     )
@@ -160,8 +142,8 @@ def service_edit(service_id: int):
             return render_template("admin/services/edit.html", form=form, service=service), 422
         flash(_("Ändringarna är sparade."))
         return redirect(url_for("admin.services"), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/services/edit.html", form=form, service=service), status
+    page = render_template("admin/services/edit.html", form=form, service=service)
+    return page, form_status(form)
 
 
 def _translation_page(service, lang, row, form, audio_form, status=200):
@@ -185,7 +167,7 @@ def _translation_page(service, lang, row, form, audio_form, status=200):
 @bp.route("/services/<int:service_id>/texts/<code>", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def translation_edit(service_id: int, code: str):
-    service = own_service(service_id)
+    service = org_object_or_404(current_user, Service, service_id)
     lang = checked_locale(code)
     row = translation(service, lang)
     form = TranslationForm(obj=row)
@@ -199,15 +181,14 @@ def translation_edit(service_id: int, code: str):
         db.session.commit()
         flash(_("Texten är sparad."))
         return redirect(url_for("admin.translation_edit", service_id=service.id, code=lang), 303)
-    status = 422 if request.method == "POST" else 200
-    return _translation_page(service, lang, row, form, AudioForm(), status)
+    return _translation_page(service, lang, row, form, AudioForm(), form_status(form))
 
 
 @bp.post("/services/<int:service_id>/texts/<code>/audio")
 @uploads("audio")
 @roles(Role.ADMIN)
 def translation_audio(service_id: int, code: str):
-    service = own_service(service_id)
+    service = org_object_or_404(current_user, Service, service_id)
     lang = checked_locale(code)
     row = translation(service, lang)
     if row is None:
@@ -232,7 +213,7 @@ def translation_audio(service_id: int, code: str):
 @bp.post("/services/<int:service_id>/texts/<code>/audio/delete")
 @roles(Role.ADMIN)
 def translation_audio_delete(service_id: int, code: str):
-    service = own_service(service_id)
+    service = org_object_or_404(current_user, Service, service_id)
     lang = checked_locale(code)
     row = translation(service, lang)
     if row is None or not ConfirmForm().validate_on_submit():
@@ -281,5 +262,5 @@ def services_import():
                 )
             )
             return redirect(url_for("admin.services"), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("admin/services/import.html", form=form, problems=problems), status
+    page = render_template("admin/services/import.html", form=form, problems=problems)
+    return page, form_status(form)

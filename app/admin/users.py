@@ -5,11 +5,11 @@ Every change writes an audit event naming the fields changed, never the password
 
 import secrets
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -20,57 +20,27 @@ from ..extensions import db
 from ..i18n import DEFAULT_LOCALE
 from ..models import Organisation, Service, Site, User
 from ..names import service_names
-from ..web import paginate, render
+from ..scope import org_object_or_404, org_query
+from ..web import form_status, paginate, render
 from . import SECTIONS, bp
 from .forms import UserEditForm, UserForm
 
 SECTIONS.append(("admin.users", _l("Användare"), _l("Konton, roller, förskolor och inloggning.")))
 
 
-def user_for_admin(user_id: int) -> User:
-    """A user of the admin's own organisation, or 404."""
-    user = db.session.scalar(
-        select(User).where(User.id == user_id, User.organisation_id == current_user.organisation_id)
-    )
-    if user is None:
-        abort(404)
-    return user
-
-
-def _org_sites() -> list[Site]:
-    return list(
-        db.session.scalars(
-            select(Site)
-            .where(Site.organisation_id == current_user.organisation_id)
-            .order_by(Site.name)
-        )
-    )
-
-
-def _org_services() -> list[Service]:
-    return list(
-        db.session.scalars(
-            select(Service)
-            .where(Service.organisation_id == current_user.organisation_id)
-            .order_by(Service.sort_order, Service.slug)
-        )
-    )
-
-
 def _fill_choices(form: UserForm) -> tuple[list[Site], list[Service]]:
-    sites, services = _org_sites(), _org_services()
+    """Every site and service of the organisation, active or not, as the form's choices."""
+    sites = list(db.session.scalars(org_query(current_user, Site).order_by(Site.name)))
+    services = list(
+        db.session.scalars(
+            org_query(current_user, Service).order_by(Service.sort_order, Service.slug)
+        )
+    )
     form.sites.choices = [(s.id, s.name) for s in sites]
     # Swedish: the catalogue's source language, in which admins keep it.
     names = service_names([s.id for s in services], DEFAULT_LOCALE)
     form.services.choices = [(s.id, names[s.id]) for s in services]
     return sites, services
-
-
-def _email_taken(email: str, except_id: int | None = None) -> bool:
-    query = select(User.id).where(func.lower(User.email) == email.lower())
-    if except_id is not None:
-        query = query.where(User.id != except_id)
-    return db.session.scalar(query) is not None
 
 
 def _apply(user: User, form: UserForm, sites: list[Site], services: list[Service]) -> None:
@@ -87,71 +57,60 @@ def _apply(user: User, form: UserForm, sites: list[Site], services: list[Service
 @bp.get("/users/")
 @roles(Role.ADMIN)
 def users():
-    page = request.args.get("page", 1, type=int)
     query = (
-        select(User)
-        .where(User.organisation_id == current_user.organisation_id)
+        org_query(current_user, User)
         .options(selectinload(User.sites))
         .order_by(User.is_enabled.desc(), User.name, User.id)
     )
-    return render("admin/users.html", page=paginate(query, page), role_labels=dict(Role.choices()))
+    return render("admin/users.html", page=paginate(query))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def user_new():
-    form = UserForm()
+    form = UserForm(organisation_id=current_user.organisation_id)
     sites, services = _fill_choices(form)
     if form.validate_on_submit():
-        if _email_taken(form.email.data):
-            form.email.errors.append(_("Det finns redan ett konto med den e-postadressen."))
-        else:
-            user = User(
-                organisation_id=current_user.organisation_id,
-                password_hash=hash_password(form.password.data),
-                session_token=secrets.token_hex(32),
-            )
-            _apply(user, form, sites, services)
-            db.session.add(user)
-            db.session.flush()
-            audit.record("user_created", "user", user.id, role=user.role)
-            db.session.commit()
-            flash(_("Kontot är skapat."))
-            return redirect(url_for("admin.users"), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render("admin/user_form.html", form=form, user=None), status
+        user = User(
+            organisation_id=current_user.organisation_id,
+            password_hash=hash_password(form.password.data),
+            session_token=secrets.token_hex(32),
+        )
+        _apply(user, form, sites, services)
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user_created", "user", user.id, role=user.role)
+        db.session.commit()
+        flash(_("Kontot är skapat."))
+        return redirect(url_for("admin.users"), code=303)
+    return render("admin/user_form.html", form=form, user=None), form_status(form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def user_edit(user_id: int):
-    user = user_for_admin(user_id)
-    form = UserEditForm(obj=user) if request.method == "GET" else UserEditForm()
+    user = org_object_or_404(current_user, User, user_id)
+    scope = {"organisation_id": user.organisation_id, "editing_id": user.id}
+    form = UserEditForm(obj=user, **scope) if request.method == "GET" else UserEditForm(**scope)
     sites, services = _fill_choices(form)
     if request.method == "GET":
         form.sites.data = [s.id for s in user.sites]
         form.services.data = [s.id for s in user.services]
         form.locale.data = user.locale or ""
     if form.validate_on_submit():
-        if _email_taken(form.email.data, except_id=user.id):
-            form.email.errors.append(_("Det finns redan ett konto med den e-postadressen."))
-        elif user.id == current_user.id and form.role.data != Role.ADMIN:
-            form.role.errors.append(_("Du kan inte ta bort din egen administratörsroll."))
-        else:
-            before = _snapshot(user)
-            _apply(user, form, sites, services)
-            if form.password.data:
-                user.password_hash = hash_password(form.password.data)
-                user.session_token = secrets.token_hex(32)  # a new password ends old sessions
-            changed = sorted(k for k, v in _snapshot(user).items() if before[k] != v)
-            if form.password.data:
-                changed.append("password")
-            audit.record("user_updated", "user", user.id, changed=changed)
-            db.session.commit()
-            flash(_("Ändringarna är sparade."))
-            return redirect(url_for("admin.users"), code=303)
-    status = 422 if request.method == "POST" else 200
-    return render("admin/user_form.html", form=form, user=user), status
+        before = _snapshot(user)
+        _apply(user, form, sites, services)
+        if form.password.data:
+            user.password_hash = hash_password(form.password.data)
+            user.session_token = secrets.token_hex(32)  # a new password ends old sessions
+        changed = sorted(k for k, v in _snapshot(user).items() if before[k] != v)
+        if form.password.data:
+            changed.append("password")
+        audit.record("user_updated", "user", user.id, changed=changed)
+        db.session.commit()
+        flash(_("Ändringarna är sparade."))
+        return redirect(url_for("admin.users"), code=303)
+    return render("admin/user_form.html", form=form, user=user), form_status(form)
 
 
 def _snapshot(user: User) -> dict:
@@ -168,7 +127,7 @@ def _snapshot(user: User) -> dict:
 @bp.post("/users/<int:user_id>/disable")
 @roles(Role.ADMIN)
 def user_disable(user_id: int):
-    user = user_for_admin(user_id)
+    user = org_object_or_404(current_user, User, user_id)
     if user.id == current_user.id:
         flash(_("Du kan inte stänga av ditt eget konto."), "error")
         return redirect(url_for("admin.user_edit", user_id=user.id), code=303)
@@ -183,7 +142,7 @@ def user_disable(user_id: int):
 @bp.post("/users/<int:user_id>/enable")
 @roles(Role.ADMIN)
 def user_enable(user_id: int):
-    user = user_for_admin(user_id)
+    user = org_object_or_404(current_user, User, user_id)
     user.is_enabled = True
     audit.record("user_enabled", "user", user.id)
     db.session.commit()
@@ -194,7 +153,7 @@ def user_enable(user_id: int):
 @bp.post("/users/<int:user_id>/reset-two-factor")
 @roles(Role.ADMIN)
 def user_reset_2fa(user_id: int):
-    user = user_for_admin(user_id)
+    user = org_object_or_404(current_user, User, user_id)
     user.totp_secret = None
     user.totp_last_step = None
     user.session_token = secrets.token_hex(32)  # sign in again, and enrol again if required

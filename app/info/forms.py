@@ -5,7 +5,6 @@ database cannot hold)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     EmailField,
@@ -29,9 +28,9 @@ from wtforms.validators import (
 )
 
 from ..choices import TranslationStatus
-from ..extensions import db
 from ..models import Service
 from ..text_input import clean_text, name_text
+from ..validators import RowForm, Unique
 from . import RESERVED_SLUGS, catalogue
 
 SORT_ORDER_MAX = 10000
@@ -48,7 +47,7 @@ def _name_field() -> StringField:
     )
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(RowForm):
     slug = StringField(
         _l("Kortnamn i adressen"),
         validators=[
@@ -58,6 +57,7 @@ class ServiceForm(FlaskForm):
                 catalogue.SLUG_RE,
                 message=_l("Bara små bokstäver a–z, siffror och bindestreck."),
             ),
+            Unique(Service.slug, _l("Det kortnamnet används redan.")),
         ],
     )
     pictogram = SelectField(
@@ -105,21 +105,12 @@ class ServiceForm(FlaskForm):
     is_active = BooleanField(_l("Visas för besökare"), default=True)
 
     def __init__(self, *args, organisation_id: int, service_id: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._organisation_id = organisation_id
-        self._service_id = service_id
+        super().__init__(*args, organisation_id=organisation_id, editing_id=service_id, **kwargs)
 
     def validate_slug(self, field):
         # A word a public route uses (/<lang>/withdraw) is taken: that page would be shown
         # instead of the service, so to the admin it is a short name already in use.
         if field.data in RESERVED_SLUGS:
-            raise ValidationError(_l("Det kortnamnet används redan."))
-        query = select(Service.id).where(
-            Service.organisation_id == self._organisation_id, Service.slug == field.data
-        )
-        if self._service_id is not None:
-            query = query.where(Service.id != self._service_id)
-        if db.session.scalar(query) is not None:
             raise ValidationError(_l("Det kortnamnet används redan."))
 
 
