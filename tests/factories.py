@@ -19,6 +19,7 @@ from app.models import (
     utcnow,
 )
 from app.stats import summary
+from app.workdays import local_today
 
 
 class Factory:
@@ -142,3 +143,23 @@ class Factory:
         )
         self.session.commit()
         return consent
+
+
+def visit_form(**overrides) -> dict:
+    """The visit form as the Today screen posts it, in the common case: one woman, one child
+    1–3, Arabic, a new visitor, this morning. An override of None leaves the field out."""
+    data = {
+        "form_key": f"key-{len(overrides)}-{sorted(overrides.items())!r}"[:60],
+        "women": "1",
+        "men": "0",
+        "other_adults": "0",
+        "children_0_1": "0",
+        "children_1_3": "1",
+        "children_3_6": "0",
+        "languages": ["ar"],
+        "is_new": "new",
+        "part_of_day": "morning",
+        "visit_date": local_today().isoformat(),
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from app.choices import Role
 from app.extensions import db
 from app.models import AnonymousInterest, AuditChain, AuditEvent, Organisation, utcnow
 from tests.conftest import ROOT, make_app
-from tests.factories import Factory
+from tests.factories import Factory, visit_form
 
 OLD = timedelta(days=400)
 
@@ -84,19 +84,7 @@ def test_the_chain_verifies_after_real_app_activity(app, client, make, login):
     client.post("/login", data={"email": "nobody@example.test", "password": "x" * 12})
     client.post("/login", data={"email": staff.email, "password": "wrong password 1"})
     login(staff)
-    visit = {
-        "form_key": "chain-visit",
-        "women": "1",
-        "men": "0",
-        "other_adults": "0",
-        "children_0_1": "0",
-        "children_1_3": "1",
-        "children_3_6": "0",
-        "languages": ["ar"],
-        "is_new": "new",
-        "part_of_day": "morning",
-        "visit_date": date.today().isoformat(),
-    }
+    visit = visit_form(form_key="chain-visit", visit_date=date.today().isoformat())
     assert client.post(f"/sites/{site.id}/visits", data=visit).status_code == 303
     client.post("/logout")
     login(admin)
@@ -333,27 +321,10 @@ def test_concurrent_writers_leave_one_unforked_chain(app, make, org):
 # --- the migration -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fresh_url(migrated, tmp_path) -> Iterator[str]:
-    """An empty database of the same kind as the tests', for migrations run from the start."""
-    if not migrated.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    base = migrated.split("?")[0]
-    schema = f"fresh_{uuid.uuid4().hex[:10]}"
-    owner = create_engine(base, isolation_level="AUTOCOMMIT")
-    with owner.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{base}?options=-csearch_path%3D{schema}"
-    with owner.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    owner.dispose()
-
-
-def test_the_migration_chains_existing_events_and_adds_the_refusals(fresh_url, tmp_path):
+def test_the_migration_chains_existing_events_and_adds_the_refusals(empty_database_url, tmp_path):
     from flask_migrate import downgrade, upgrade
 
-    app = make_app(fresh_url, tmp_path)
+    app = make_app(empty_database_url, tmp_path)
     migrations = str(ROOT / "migrations")
     with app.app_context():
         upgrade(directory=migrations)
@@ -428,19 +399,7 @@ def test_the_runtime_role_can_work_but_not_erase_the_log(runtime_app):
     client = runtime_app.test_client()
     response = client.post("/login", data={"email": staff.email, "password": Factory.PASSWORD})
     assert response.status_code == 303
-    visit = {
-        "form_key": "runtime-visit",
-        "women": "1",
-        "men": "0",
-        "other_adults": "0",
-        "children_0_1": "0",
-        "children_1_3": "1",
-        "children_3_6": "0",
-        "languages": ["ar"],
-        "is_new": "new",
-        "part_of_day": "morning",
-        "visit_date": date.today().isoformat(),
-    }
+    visit = visit_form(form_key="runtime-visit", visit_date=date.today().isoformat())
     assert client.post(f"/sites/{site.id}/visits", data=visit).status_code == 303
 
     refused("TRUNCATE audit_event")

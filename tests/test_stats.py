@@ -41,6 +41,7 @@ from app.stats.suppression import (
     protect_tables,
 )
 from app.workdays import local_today
+from tests.factories import visit_form
 
 MARCH = {"period": "month", "on": "2026-03-10"}
 
@@ -958,21 +959,7 @@ def rebuilt_tables() -> tuple[set, set]:
 
 
 def recorded_visit(**overrides) -> dict:
-    today = local_today()
-    data = {
-        "women": "1",
-        "men": "0",
-        "other_adults": "0",
-        "children_0_1": "0",
-        "children_1_3": "1",
-        "children_3_6": "0",
-        "languages": ["ar"],
-        "is_new": "new",
-        "part_of_day": "morning",
-        "visit_date": today.isoformat(),
-    }
-    data.update(overrides)
-    return data
+    return visit_form(**{"form_key": None, **overrides})
 
 
 def test_visits_created_edited_and_deleted_in_the_views_keep_the_summaries_exact(

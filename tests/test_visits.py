@@ -15,6 +15,7 @@ from app.i18n import LOCALES, RTL_LOCALES
 from app.models import IdempotencyKey, Visit, VisitLanguage, utcnow
 from app.visits.queries import local_day_start_utc
 from app.workdays import local_today
+from tests.factories import visit_form
 
 HTMX = {"HX-Request": "true"}
 
@@ -32,25 +33,6 @@ def staff(make, site, login):
     user = make.user(sites=[site])
     login(user)
     return user
-
-
-def visit_form(**overrides) -> dict:
-    """The common case: one woman, one child 1–3, Arabic, new visitor."""
-    data = {
-        "form_key": f"key-{len(overrides)}-{sorted(overrides.items())!r}"[:60],
-        "women": "1",
-        "men": "0",
-        "other_adults": "0",
-        "children_0_1": "0",
-        "children_1_3": "1",
-        "children_3_6": "0",
-        "languages": ["ar"],
-        "is_new": "new",
-        "part_of_day": "morning",
-        "visit_date": local_today().isoformat(),
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def create_url(site) -> str:
