@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.choices import Role, TranslationStatus
 from app.extensions import db
 from app.i18n import LOCALES
-from app.info import catalogue
+from app.info import RESERVED_SLUGS, catalogue
 from app.info.catalogue import (
     SeedError,
     core_services,
@@ -500,6 +500,27 @@ def test_admin_refuses_a_duplicate_slug_but_allows_one_in_another_org(
         data={"slug": other.slug, "name": "SFI", "pictogram": "sfi.svg", "sort_order": "1"},
     )
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize("slug", sorted(RESERVED_SLUGS))
+def test_admin_refuses_a_slug_a_public_page_uses(app, client, login, admin, make, org, slug):
+    """/sv/withdraw is the page on how to withdraw consent: a service there would never show."""
+    login(admin)
+    response = client.post(
+        "/admin/services/new",
+        data={"slug": slug, "name": "Tjänst", "pictogram": "service.svg", "sort_order": "1"},
+    )
+    assert response.status_code == 422
+    assert html_escape(translated(app, "sv", "Det kortnamnet används redan.")) in response.get_data(
+        as_text=True
+    )
+    service = make.service(org=org, slug="sfi")
+    response = client.post(
+        f"/admin/services/{service.id}",
+        data={"slug": slug, "pictogram": "sfi.svg", "sort_order": "1"},
+    )
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count(Service.id)).where(Service.slug == slug)) == 0
 
 
 def test_admin_refuses_bad_service_fields(client, login, admin, make, org):
