@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from app.info import catalogue
 from app.extensions import db
+from app.info import catalogue
 from app.models import Consent, ConsentText, Service, ServiceTranslation, Site, User
 from tests.security_world import (
     World,
