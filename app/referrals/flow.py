@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import audit, privacy
 from ..access import signed_in
-from ..choices import ConsentMethod, ConsentTextStatus
+from ..choices import ConsentTextStatus
 from ..extensions import db
 from ..i18n import LOCALES, current_locale
 from ..models import AnonymousInterest, ConsentText, Service, Site
@@ -83,9 +83,7 @@ def answer(site_id: int):
     form = ConsentForm()
     if not form.validate():
         return _render_consent(state, form, status=422)
-    contact = ContactForm(formdata=None)
-    contact.contact_language.data = state.visitor_lang
-    return _render_contact(state, form.method.data, contact)
+    return _render_contact(state, ContactForm.after_consent(form, state.visitor_lang))
 
 
 @bp.post("/sites/<int:site_id>/referrals")
@@ -93,23 +91,19 @@ def answer(site_id: int):
 def create(site_id: int):
     """Step 3: consent, contact details and one referral per service, in one transaction."""
     state = _state_from_form(site_id)
-    method = request.form.get("method")
-    agreed = (
-        request.form.get("agree_processing") == "y" and request.form.get("agree_disclosure") == "y"
-    )
-    key = request.form.get("form_key")
-    if not agreed or method not in set(ConsentMethod) or not key:
-        abort(400)  # the consent step was skipped or tampered with: store nothing
-    if target := replayed_target(key):
-        return redirect(target, code=303)
     form = ContactForm()
     if not form.validate():
-        return _render_contact(state, method, form, status=422)
+        if form.consent_missing:
+            abort(400)  # the consent step was skipped or tampered with: store nothing
+        return _render_contact(state, form, status=422)
+    key = form.form_key.data
+    if target := replayed_target(key):
+        return redirect(target, code=303)
     consent = privacy.record_consent(
         site=state.site,
         services=state.services,
         consent_text=state.text,
-        method=method,
+        method=form.method.data,
         contact=privacy.ContactInput(
             first_name=form.first_name.data.strip(),
             phone_e164=form.phone_e164,
@@ -221,8 +215,6 @@ def _language_links(state: FlowState) -> list[tuple[str, str, str]]:
     return links
 
 
-def _render_contact(state: FlowState, method: str, form: ContactForm, status: int = 200):
+def _render_contact(state: FlowState, form: ContactForm, status: int = 200):
     names = service_names([s.id for s in state.services], current_locale())
-    return render(
-        "referrals/contact.html", state=state, method=method, form=form, names=names
-    ), status
+    return render("referrals/contact.html", state=state, form=form, names=names), status

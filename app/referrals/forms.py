@@ -3,15 +3,31 @@ visitor language, consent text id), never contact details in the session."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields import EmailField, TelField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import privacy
 from ..choices import BestTime, ConsentMethod
 from ..i18n import LOCALES
 from ..text_input import name_text
+from ..web import new_form_key
 
 
 class ChipsField(SelectMultipleField):
@@ -39,6 +55,9 @@ class StartForm(FlaskForm):
     visitor_lang = SelectField(_l("Besökarens språk"), choices=locale_choices)
 
 
+BOTH_BOXES = _l("Du behöver kryssa i båda rutorna för att säga ja.")
+
+
 class ConsentForm(FlaskForm):
     """Step 2: the visitor's two explicit agreements and how the consent was given."""
 
@@ -46,13 +65,13 @@ class ConsentForm(FlaskForm):
         _l(
             "Jag samtycker till att mina kontaktuppgifter sparas för att tjänsterna ska kontakta mig."
         ),
-        validators=[DataRequired(message=_l("Du behöver kryssa i båda rutorna för att säga ja."))],
+        validators=[DataRequired(message=BOTH_BOXES)],
     )
     agree_disclosure = BooleanField(
         _l(
             "Jag samtycker till att öppna förskolan lämnar ut mina kontaktuppgifter till tjänsterna ovan, trots sekretessen."
         ),
-        validators=[DataRequired(message=_l("Du behöver kryssa i båda rutorna för att säga ja."))],
+        validators=[DataRequired(message=BOTH_BOXES)],
     )
     method = RadioField(
         _l("Hur samtycket gavs"),
@@ -94,7 +113,37 @@ class ContactForm(FlaskForm):
     interpreter_needed = BooleanField(_l("Behöver tolk"))
     best_time = SelectField(_l("Bästa tid att nå"), choices=BestTime.choices)
 
+    # The consent step's answer, carried in hidden fields, and the form's one-time key. Without
+    # them the consent step was skipped or altered: see `consent_missing`.
+    agree_processing = HiddenField(validators=[AnyOf(["y"], message=BOTH_BOXES)])
+    agree_disclosure = HiddenField(validators=[AnyOf(["y"], message=BOTH_BOXES)])
+    method = HiddenField(
+        validators=[
+            AnyOf([m.value for m in ConsentMethod], message=_l("Välj ett av alternativen."))
+        ]
+    )
+    form_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+    CONSENT_FIELDS = ("agree_processing", "agree_disclosure", "method", "form_key")
+
     phone_e164: str | None = None
+
+    @classmethod
+    def after_consent(cls, consent: "ConsentForm", language: str) -> "ContactForm":
+        """The contact step's empty form, carrying the answer of a valid consent step."""
+        return cls(
+            formdata=None,
+            agree_processing="y",
+            agree_disclosure="y",
+            method=consent.method.data,
+            form_key=new_form_key(),
+            contact_language=language,
+        )
+
+    @property
+    def consent_missing(self) -> bool:
+        """The consent step's answer is missing or altered (or the form key is): nothing may be
+        stored, and there is nothing for the visitor to correct on this step."""
+        return any(self[name].errors for name in self.CONSENT_FIELDS)
 
     def validate_phone(self, field) -> None:
         if not field.data:
