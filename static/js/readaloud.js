@@ -1,5 +1,7 @@
-// Read aloud with the device's own voices, only when it has one for the text's language;
-// the button stays hidden otherwise. Also reveals the print button of the handout.
+// The one read-aloud script of every page that reads aloud (a service's page, the consent
+// screen): a [data-readaloud] button reads the page's [data-speak] parts with the device's own
+// voices, and is shown only when the device has a voice for the text's language (data-lang).
+// Also reveals [data-print] buttons (the handout, the receipt, the register extract).
 (function () {
   "use strict";
   var synth = window.speechSynthesis;
@@ -26,7 +28,8 @@
       synth.cancel();
       if (speaking) { return; }
       var parts = document.querySelectorAll("[data-speak]");
-      var text = Array.prototype.map.call(parts, function (p) { return p.textContent; }).join("\n");
+      // innerText: headings and paragraphs inside a part are read as separate sentences.
+      var text = Array.prototype.map.call(parts, function (p) { return p.innerText; }).join("\n");
       var utterance = new SpeechSynthesisUtterance(text);
       utterance.lang = lang;
       utterance.voice = voiceFor(lang);
