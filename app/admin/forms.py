@@ -63,12 +63,17 @@ def email_address(_form, field) -> None:
         raise ValidationError(str(_l("Skriv en giltig e-postadress."))) from error
 
 
-class UserForm(RowForm):
-    name = StringField(
+def name_field(*validators) -> StringField:
+    """A user's or a site's name: required plain text of at most 120 characters, trimmed."""
+    return StringField(
         _l("Namn"),
-        validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120), name_text],
+        validators=[DataRequired(_l("Skriv ett namn.")), Length(max=120), name_text, *validators],
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
     )
+
+
+class UserForm(RowForm):
+    name = name_field()
     email = EmailField(
         _l("E-post"),
         validators=[
@@ -109,15 +114,8 @@ class UserEditForm(UserForm):
 
 
 class SiteForm(RowForm):
-    name = StringField(
-        _l("Namn"),
-        validators=[
-            DataRequired(_l("Skriv ett namn.")),
-            Length(max=120),
-            name_text,
-            Unique(Site.name, _l("Det finns redan en förskola med det namnet."), ignore_case=True),
-        ],
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    name = name_field(
+        Unique(Site.name, _l("Det finns redan en förskola med det namnet."), ignore_case=True)
     )
     is_active = BooleanField(_l("Aktiv"), default=True)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
@@ -25,7 +24,7 @@ from ..models import (
     User,
     service_coordinators,
 )
-from ..scope import services_query
+from ..scope import one_or_404, services_query
 from ..workdays import local_today
 
 OPEN_STATUSES = (ReferralStatus.NEW, ReferralStatus.CONTACTED, ReferralStatus.IN_PROGRESS)
@@ -44,23 +43,17 @@ def queue_services(user: User) -> Select:
 
 
 def queue_service_for_user(user: User, service_id: int) -> Service:
-    service = db.session.scalar(queue_services(user).where(Service.id == service_id))
-    if service is None:
-        abort(404)
-    return service
+    return one_or_404(queue_services(user).where(Service.id == service_id))
 
 
 def referral_for_user(user: User, referral_id: int) -> Referral:
     """A referral in one of the user's queues, with what its row shows; else 404."""
     allowed = queue_services(user).with_only_columns(Service.id).order_by(None)
-    referral = db.session.scalar(
+    return one_or_404(
         select(Referral)
         .where(Referral.id == referral_id, Referral.service_id.in_(allowed))
         .options(*row_options())
     )
-    if referral is None:
-        abort(404)
-    return referral
 
 
 def row_options(service_loaded: bool = False) -> tuple:
