@@ -22,7 +22,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.info import catalogue
+from app.info.forms import PICTOGRAMS
 from app.models import Consent, ConsentText, Service, ServiceTranslation, Site, User
 from tests.security_world import (
     World,
@@ -88,7 +88,7 @@ def _publish_newest_consent_text(client, _w) -> None:
 def _service_form(w, p, _locale) -> dict:
     return {
         "slug": w.service_x.slug,
-        "pictogram": catalogue.PICTOGRAMS[0],
+        "pictogram": PICTOGRAMS[0],
         "address": p,
         "opening_hours": p,
         "sort_order": "100",

@@ -327,7 +327,7 @@ def test_first_view_of_a_service_page_is_at_most_30_kb_compressed(client, core):
 def test_pictograms_are_small_labelled_svgs():
     from pathlib import Path
 
-    from app.info.catalogue import PICTOGRAMS
+    from app.info.forms import PICTOGRAMS
 
     folder = Path(__file__).resolve().parent.parent / "static" / "img" / "services"
     for name in PICTOGRAMS:

@@ -25,7 +25,6 @@ Audio files are not part of the JSON (they are files, and stay with the translat
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,25 +40,11 @@ from ..extensions import db
 from ..i18n import DEFAULT_LOCALE, LOCALES
 from ..models import Organisation, Service, ServiceTranslation
 from ..text_input import clean_text
+from .forms import ServiceForm, TranslationForm
 
 FORMAT = "bro-hsds"
 VERSION = 1
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-PICTOGRAMS = (
-    "sfi.svg",
-    "so.svg",
-    "forskola.svg",
-    "employment.svg",
-    "guidance.svg",
-    "parenting.svg",
-    "service.svg",
-)
-WEB_URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
-# Column lengths of the model, checked before anything is written.
-LIMITS = {"url": 300, "email": 254, "phone": 40, "address": 300, "opening_hours": 300}
-NAME_MAX = 120
 TEXT_KEYS = ("name", "description", "eligibility_description", "application_process")
-TEXT_MAX = 4000
 
 # ---------------------------------------------------------------- export
 
@@ -235,9 +220,6 @@ def parse_catalogue(data, organisation_id: int, existing: dict[str, int]) -> lis
 def _parse_service(
     record: dict, where: str, errors: list[str], organisation_id: int, existing: dict[str, int]
 ) -> ParsedService:
-    # The forms read this module's rules (slugs, pictograms, lengths): imported when used.
-    from .forms import ServiceForm
-
     status = record.get("status", "active")
     if status not in ("active", "inactive"):
         errors.append(_("%(where)s.status: ska vara active eller inactive.", where=where))
@@ -314,8 +296,6 @@ def _parse_service(
 
 def _parse_text(text: dict, place: str, errors: list[str], locale: str) -> dict | None:
     """One translation checked as the admin's translation form checks it, or None."""
-    from .forms import TranslationForm
-
     default_status = (
         TranslationStatus.REVIEWED if locale == DEFAULT_LOCALE else TranslationStatus.DRAFT
     )

@@ -3,6 +3,8 @@ admin's screens validate with them, and so does the catalogue import, record by 
 file cannot store what the screens would refuse (issue 16: empty names, ids and orders the
 database cannot hold)."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -31,8 +33,25 @@ from ..choices import TranslationStatus
 from ..models import Service
 from ..text_input import clean_text, name_text
 from ..validators import RowForm, Unique
-from . import RESERVED_SLUGS, catalogue
+from . import RESERVED_SLUGS
 
+# The rules of a service's fields, here with the forms that apply them: the catalogue import
+# reads them through these forms, so a file cannot store what the admin's screens refuse.
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PICTOGRAMS = (
+    "sfi.svg",
+    "so.svg",
+    "forskola.svg",
+    "employment.svg",
+    "guidance.svg",
+    "parenting.svg",
+    "service.svg",
+)
+WEB_URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+# Column lengths of the model, checked before anything is written.
+LIMITS = {"url": 300, "email": 254, "phone": 40, "address": 300, "opening_hours": 300}
+NAME_MAX = 120
+TEXT_MAX = 4000
 SORT_ORDER_MAX = 10000
 
 
@@ -41,7 +60,7 @@ def _name_field() -> StringField:
         _l("Namn"),
         validators=[
             DataRequired(_l("Skriv ett namn.")),
-            Length(max=catalogue.NAME_MAX),
+            Length(max=NAME_MAX),
             name_text,
         ],
     )
@@ -54,44 +73,40 @@ class ServiceForm(RowForm):
             DataRequired(_l("Skriv ett kortnamn.")),
             Length(max=60),
             Regexp(
-                catalogue.SLUG_RE,
+                SLUG_RE,
                 message=_l("Bara små bokstäver a–z, siffror och bindestreck."),
             ),
             Unique(Service.slug, _l("Det kortnamnet används redan.")),
         ],
     )
-    pictogram = SelectField(
-        _l("Bild"), choices=[(p, p.removesuffix(".svg")) for p in catalogue.PICTOGRAMS]
-    )
+    pictogram = SelectField(_l("Bild"), choices=[(p, p.removesuffix(".svg")) for p in PICTOGRAMS])
     url = URLField(
         _l("Webbadress"),
         validators=[
             Optional(),
-            Length(max=catalogue.LIMITS["url"]),
+            Length(max=LIMITS["url"]),
             URL(message=_l("Skriv en hel webbadress.")),
             # Only web links: a javascript: or data: "URL" would run in the visitor's browser.
-            Regexp(catalogue.WEB_URL_RE, message=_l("Skriv en hel webbadress.")),
+            Regexp(WEB_URL_RE, message=_l("Skriv en hel webbadress.")),
         ],
     )
     email = EmailField(
         _l("E-post"),
         validators=[
             Optional(),
-            Length(max=catalogue.LIMITS["email"]),
+            Length(max=LIMITS["email"]),
             Email(_l("Skriv en giltig e-postadress.")),
         ],
     )
-    phone = StringField(
-        _l("Telefon"), validators=[Optional(), Length(max=catalogue.LIMITS["phone"])]
-    )
+    phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=LIMITS["phone"])])
     address = StringField(
         _l("Adress"),
-        validators=[Optional(), Length(max=catalogue.LIMITS["address"])],
+        validators=[Optional(), Length(max=LIMITS["address"])],
         filters=[clean_text],
     )
     opening_hours = StringField(
         _l("Öppettider"),
-        validators=[Optional(), Length(max=catalogue.LIMITS["opening_hours"])],
+        validators=[Optional(), Length(max=LIMITS["opening_hours"])],
         filters=[clean_text],
     )
     sort_order = IntegerField(
@@ -129,13 +144,13 @@ class NewServiceForm(ServiceForm):
 class TranslationForm(FlaskForm):
     name = _name_field()
     summary = TextAreaField(
-        _l("Kort beskrivning"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+        _l("Kort beskrivning"), validators=[Length(max=TEXT_MAX)], filters=[clean_text]
     )
     eligibility = TextAreaField(
-        _l("Vem kan få det"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+        _l("Vem kan få det"), validators=[Length(max=TEXT_MAX)], filters=[clean_text]
     )
     how_to_start = TextAreaField(
-        _l("Så börjar du"), validators=[Length(max=catalogue.TEXT_MAX)], filters=[clean_text]
+        _l("Så börjar du"), validators=[Length(max=TEXT_MAX)], filters=[clean_text]
     )
     status = SelectField(_l("Status"), choices=TranslationStatus.choices)
 
