@@ -40,7 +40,7 @@ def _start_form(formdata=None) -> StartForm:
     form = StartForm(formdata=formdata)
     services = list(db.session.scalars(services_query(current_user)))
     names = service_names([s.id for s in services], current_locale())
-    form.service_id.choices = [(s.id, names.get(s.id, s.slug)) for s in services]
+    form.service_id.choices = [(s.id, names[s.id]) for s in services]
     if formdata is None:
         form.visitor_lang.data = "sv"
     return form
