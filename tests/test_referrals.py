@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app import privacy
-from app.admin import consent_texts
-from app.admin.consent_texts import seed_consent_texts
+from app.admin import consent_versions
+from app.admin.consent_versions import seed_consent_texts
 from app.choices import (
     ConsentMethod,
     ConsentTextStatus,
@@ -521,7 +521,7 @@ def test_seed_gives_a_published_first_version_in_every_locale(app, make):
 
 
 def test_seed_consent_texts_are_the_shipped_file_as_written(app, make):
-    raw = consent_texts.SEED_FILE.read_text(encoding="utf-8")
+    raw = consent_versions.SEED_FILE.read_text(encoding="utf-8")
     shipped = json.loads(raw)
     assert raw == json.dumps(shipped, ensure_ascii=False, indent=2) + "\n"
     org = make.org()
@@ -546,11 +546,11 @@ def test_seed_consent_texts_are_the_shipped_file_as_written(app, make):
 def test_a_seed_consent_file_the_form_would_refuse_stops_the_seeding(
     app, make, tmp_path, monkeypatch, change, problem
 ):
-    texts = json.loads(consent_texts.SEED_FILE.read_text(encoding="utf-8"))
+    texts = json.loads(consent_versions.SEED_FILE.read_text(encoding="utf-8"))
     change(texts)
     broken = tmp_path / "consent_texts.json"
     broken.write_text(json.dumps(texts), encoding="utf-8")
-    monkeypatch.setattr(consent_texts, "SEED_FILE", broken)
+    monkeypatch.setattr(consent_versions, "SEED_FILE", broken)
     org = make.org()
     with pytest.raises(SeedError, match=f"consent_texts.json: .*{problem}"):
         seed_consent_texts(org)

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..i18n import LOCALES
 from ..info.catalogue import seed_core_services
 from ..models import Organisation, Site, User
-from .consent_texts import seed_consent_texts
+from .consent_versions import seed_consent_texts
 
 DEMO_ORG_SLUG = "demo"
 
@@ -145,7 +145,7 @@ def create_demo() -> list[tuple[str, str, str]]:
     from ..queue.demo import seed_queue_demo
     from ..stats.demo import seed_demo as seed_stats_demo
     from ..visits.demo import seed_demo_visits
-    from .users import seed_demo_security
+    from .demo import seed_demo_security
 
     seed_demo_security(org)
     seed_core_services(org)

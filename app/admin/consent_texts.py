@@ -1,32 +1,24 @@
 """Admin: consent texts, versioned per locale. A draft can be edited; a published version is
 immutable (every consent points at the exact version and locale it showed), so a change is a
-new version. Also `seed_consent_texts`, the first published text in every UI locale, from
-seed/consent_texts.json (locale -> text; data, not UI messages: admins replace them)."""
-
-import json
-from pathlib import Path
+new version. The first versions every organisation starts with are seeded by
+`consent_versions`."""
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from .. import audit
 from ..access import roles
-from ..choices import ConsentTextStatus, LegalBasis, Role
+from ..choices import ConsentTextStatus, Role
 from ..extensions import db
 from ..i18n import LOCALES
-from ..info.catalogue import SeedError
-from ..models import ConsentText, Organisation, User, utcnow
+from ..models import ConsentText, utcnow
 from ..scope import org_object_or_404, org_query
-from ..text_input import clean_text
 from ..web import form_status, render
 from . import SECTIONS, bp
+from .consent_versions import next_version
+from .forms import ConsentTextForm
 
 SECTIONS.append(
     (
@@ -35,26 +27,6 @@ SECTIONS.append(
         _l("Texten besökaren läser innan hon eller han samtycker, på varje språk."),
     )
 )
-
-
-class ConsentTextForm(FlaskForm):
-    locale = SelectField(_l("Språk"), choices=lambda: list(LOCALES.items()))
-    legal_basis = SelectField(_l("Rättslig grund"), choices=LegalBasis.choices)
-    body = TextAreaField(
-        _l("Text"),
-        validators=[DataRequired(message=_l("Skriv texten.")), Length(max=10000)],
-        filters=[clean_text],
-    )
-
-
-def next_version(org_id: int, locale: str) -> int:
-    """Versions count per locale: the highest so far plus one."""
-    highest = db.session.scalar(
-        select(func.max(ConsentText.version)).where(
-            ConsentText.organisation_id == org_id, ConsentText.locale == locale
-        )
-    )
-    return (highest or 0) + 1
 
 
 @bp.get("/consent-texts/")
@@ -137,55 +109,3 @@ def consent_text_publish(text_id: int):
         db.session.commit()
         flash(_("Texten är publicerad."))
     return redirect(url_for("admin.consent_texts"), code=303)
-
-
-# Shipped with the package (pyproject's package-data). Each text names both things agreed to:
-# the processing of the contact details (GDPR) and the waiver of secrecy (OSL 12 kap.).
-SEED_FILE = Path(__file__).resolve().parent / "seed" / "consent_texts.json"
-
-
-def seed_texts(legal_basis: str) -> dict[str, str]:
-    """locale -> the first consent text, from the seed file, each checked as the admin's form
-    checks a new text; raises SeedError naming every problem (a fault of the package: no
-    organisation may start without a consent text it can show in every locale)."""
-    try:
-        texts = json.loads(SEED_FILE.read_bytes())
-    except (OSError, ValueError) as error:
-        raise SeedError(f"{SEED_FILE.name}: {error}") from None
-    if not isinstance(texts, dict) or set(texts) != set(LOCALES):
-        raise SeedError(f"{SEED_FILE.name}: one text for each of {', '.join(LOCALES)} expected")
-    problems, bodies = [], {}
-    for locale, body in texts.items():
-        if not isinstance(body, str):
-            problems.append(f"{locale}: text expected")
-            continue
-        form = ConsentTextForm(
-            formdata=MultiDict({"locale": locale, "legal_basis": legal_basis, "body": body}),
-            meta={"csrf": False},
-        )
-        if not form.validate():
-            problems.append(f"{locale}: {form.errors}")
-            continue
-        bodies[locale] = form.body.data.strip()  # as the admin's screen stores it
-    if problems:
-        raise SeedError(f"{SEED_FILE.name}: {'; '.join(problems)}")
-    return bodies
-
-
-def seed_consent_texts(org: Organisation, by: User | None = None) -> None:
-    """A published first version in every UI locale (data, not messages: admins edit them)."""
-    now = utcnow()
-    for locale, body in seed_texts(org.legal_basis).items():
-        db.session.add(
-            ConsentText(
-                organisation_id=org.id,
-                locale=locale,
-                version=next_version(org.id, locale),
-                legal_basis=org.legal_basis,
-                body=body,
-                status=ConsentTextStatus.PUBLISHED,
-                published_at=now,
-                created_by_id=by.id if by else None,
-            )
-        )
-    db.session.flush()

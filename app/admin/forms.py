@@ -1,4 +1,4 @@
-"""Forms of the security area's admin screens (users, sites, settings, audit filter)."""
+"""Forms of the admin screens (users, sites, settings, audit filter, consent texts)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,6 +12,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -27,7 +28,7 @@ from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import LegalBasis, Role
 from ..i18n import LOCALES
 from ..models import Site, User
-from ..text_input import name_text
+from ..text_input import clean_text, name_text
 from ..validators import RowForm, Unique
 
 POLICY_MESSAGES = {
@@ -163,3 +164,13 @@ class AuditFilterForm(FlaskForm):
     def validate_end(self, field) -> None:
         if field.data and self.start.data and field.data < self.start.data:
             raise ValidationError(str(_l("Slutdatum kan inte vara före startdatum.")))
+
+
+class ConsentTextForm(FlaskForm):
+    locale = SelectField(_l("Språk"), choices=lambda: list(LOCALES.items()))
+    legal_basis = SelectField(_l("Rättslig grund"), choices=LegalBasis.choices)
+    body = TextAreaField(
+        _l("Text"),
+        validators=[DataRequired(message=_l("Skriv texten.")), Length(max=10000)],
+        filters=[clean_text],
+    )

@@ -9,7 +9,6 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
@@ -18,7 +17,7 @@ from ..auth.passwords import hash_password
 from ..choices import Role
 from ..extensions import db
 from ..i18n import DEFAULT_LOCALE
-from ..models import Organisation, Service, Site, User
+from ..models import Service, Site, User
 from ..names import service_names
 from ..scope import org_object_or_404, org_query
 from ..web import form_status, paginate, render
@@ -161,13 +160,3 @@ def user_reset_2fa(user_id: int):
     db.session.commit()
     flash(_("Tvåstegsverifieringen är nollställd."))
     return redirect(url_for("admin.user_edit", user_id=user.id), code=303)
-
-
-def seed_demo_security(org: Organisation) -> None:
-    """Demo data for the security area: an audit trail worth filtering from the first run."""
-    admin = db.session.scalar(
-        select(User).where(User.organisation_id == org.id, User.role == Role.ADMIN)
-    )
-    for user in db.session.scalars(select(User).where(User.organisation_id == org.id)):
-        audit.record("user_created", "user", user.id, user=admin, role=user.role)
-    audit.record("settings_updated", "organisation", org.id, user=admin, changed=[])
