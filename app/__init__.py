@@ -68,6 +68,9 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
         LOGIN_LIMIT_PER_ACCOUNT="5 per minute;20 per hour",
         LOGIN_BACKOFF_AFTER="10 per 15 minutes",
         LOGIN_BACKOFF_INTERVAL="1 per 10 seconds",
+        # Argon2id's parameters for new password hashes (time_cost, memory_cost in KiB,
+        # parallelism); None: argon2-cffi's current defaults (app/auth/passwords.py).
+        ARGON2_PARAMETERS=None,
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(days=365),  # static URLs carry a content hash
         MAX_CONTENT_LENGTH=6 * 1024 * 1024,
         AUDIO_MAX_BYTES=5 * 1024 * 1024,

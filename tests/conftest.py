@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.audit import protect_audit_table, unprotect_audit_table
 from app.extensions import db
-from tests.factories import Factory
+from tests.factories import CHEAP_ARGON2, Factory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +69,7 @@ def make_app(database_url: str, instance: Path, **overrides):
         "PREFERRED_URL_SCHEME": "http",
         # The contact details' keys in the test's own folder, never in the repo's instance/.
         "CONTACT_KEY_FILE": str(instance / "keys" / "contact-keys.json"),
+        "ARGON2_PARAMETERS": CHEAP_ARGON2,
     }
     config.update(overrides)
     app = create_app(config)

@@ -1,9 +1,13 @@
 """Sign-in, sign-out, throttling, CSRF and session rules."""
 
 import pytest
+from argon2 import PasswordHasher, Type, extract_parameters
 
+from app import create_app
+from app.auth import passwords
 from app.choices import Role
 from tests.conftest import make_app
+from tests.factories import CHEAP_ARGON2, Factory
 
 
 def test_sign_in_with_right_password_lands_on_role_start(client, make, login):
@@ -119,3 +123,31 @@ def test_session_cookie_is_httponly_and_samesite_lax(make, login):
     response = login(make.user())
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_passwords_hash_with_argon2_cffi_defaults_unless_configured():
+    """The tests hash cheaply (CHEAP_ARGON2); an app without that setting hashes as
+    argon2-cffi recommends, above OWASP's minimum for Argon2id (19 MiB, two passes), and
+    every hash verifies under any setting, as it carries its own parameters."""
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}
+    production = create_app(config)
+    assert production.config["ARGON2_PARAMETERS"] is None
+    with production.app_context():
+        strong = passwords.hash_password(Factory.PASSWORD)
+        made = extract_parameters(strong)
+        defaults = PasswordHasher()
+        assert (made.type, made.time_cost, made.memory_cost, made.parallelism) == (
+            Type.ID,
+            defaults.time_cost,
+            defaults.memory_cost,
+            defaults.parallelism,
+        )
+        assert made.memory_cost >= 19 * 1024 and made.time_cost >= 2
+        # An unknown e-mail costs what a real check costs: its hash has the same parameters.
+        assert extract_parameters(passwords._hasher()[1]) == made
+        assert passwords.verify_password(Factory._HASH, Factory.PASSWORD)
+        assert not passwords.verify_password(strong, "not the password")
+    with create_app({**config, "ARGON2_PARAMETERS": CHEAP_ARGON2}).app_context():
+        assert extract_parameters(passwords.hash_password("x")).memory_cost == 8
+        assert extract_parameters(passwords._hasher()[1]).memory_cost == 8
+        assert passwords.verify_password(strong, Factory.PASSWORD)

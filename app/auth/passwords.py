@@ -1,9 +1,16 @@
-"""Password hashing (Argon2id, argon2-cffi's current defaults) and the password policy."""
+"""Password hashing (Argon2id) and the password policy.
+
+The parameters are argon2-cffi's current defaults unless the app's ARGON2_PARAMETERS says
+otherwise (the tests make hashing cheap that way, as Argon2 is slow on purpose). Every hash
+carries its own parameters, so a hash made under other parameters still verifies.
+"""
+
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
-_hasher = PasswordHasher()
 MIN_LENGTH = 12
 
 # Checked in lower case; the most used passwords in public breach lists that are 12+ long.
@@ -54,19 +61,34 @@ COMMON_PASSWORDS = frozenset(
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher()[0].verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def dummy_verify() -> None:
     """Spend the same time as a real check, so an unknown e-mail is not told apart by timing."""
-    verify_password(_DUMMY_HASH, "not the password")
+    verify_password(_hasher()[1], "not the password")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The hasher of the running app's parameters (argon2-cffi's defaults outside an app),
+    and its dummy hash."""
+    settings = current_app.config.get("ARGON2_PARAMETERS") if has_app_context() else None
+    return _hasher_for(tuple(sorted((settings or {}).items())))
+
+
+@cache
+def _hasher_for(settings: tuple[tuple[str, int], ...]) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(**dict(settings))
+    # The dummy hash has the same parameters as the real ones, so checking it costs the same.
+    # Made here, on the first use of either path, so the first check costs the same too.
+    return hasher, hasher.hash("dummy password for timing")
 
 
 def policy_problem(password: str) -> str | None:
@@ -76,6 +98,3 @@ def policy_problem(password: str) -> str | None:
     if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
         return "too_common"
     return None
-
-
-_DUMMY_HASH = _hasher.hash("dummy password for timing")

@@ -30,6 +30,7 @@ from app import create_app
 from app.admin.commands import DEMO_ORG_SLUG, create_demo
 from app.extensions import db
 from tests.e2e.helpers import ROOT, VIEWPORTS, LiveServer, Login, watch
+from tests.factories import CHEAP_ARGON2
 
 # CHROMIUM_PATH lets a developer point at another Chromium (macOS, a snap); CI uses the default.
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -154,6 +155,8 @@ def live_server(tmp_path_factory):
             "TRUST_PROXY": False,
             "PUBLIC_ORGANISATION": DEMO_ORG_SLUG,
             "SMTP_HOST": None,
+            # The demo users' hashes and every sign-in through the browser are cheap.
+            "ARGON2_PARAMETERS": CHEAP_ARGON2,
         }
     )
     # Nothing from the developer's instance/ folder: uploads and files land in the tmp dir.
