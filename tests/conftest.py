@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask import g
 from flask_migrate import upgrade
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -58,6 +59,26 @@ def empty_database_url(tmp_path):
         yield url
 
 
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept in memory for every test app of the run. Each test makes a new
+    app, whose Jinja environment would compile every template it renders again: a large part
+    of the suite's time. Jinja checks each entry against the template's source, and every test
+    app has the same Jinja settings, so a template renders as it would compiled afresh."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self.code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
+
+
 def make_app(database_url: str, instance: Path, **overrides):
     config = {
         "TESTING": True,
@@ -73,6 +94,7 @@ def make_app(database_url: str, instance: Path, **overrides):
     }
     config.update(overrides)
     app = create_app(config)
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     # Tests keep one app context open, and Flask then reuses it (and its `g`) for every
     # request; production never does. Start each request with an empty `g`, so cached users
     # and locales (Flask-Login, Flask-Babel) behave as they do in production.
