@@ -115,12 +115,21 @@ def migrated(database_url, tmp_path_factory):
 def empty_tables() -> None:
     """Empty every table past the audit log's triggers, without weakening them: on PostgreSQL
     replica mode skips triggers for this transaction only (a superuser's right, the tests'
-    database owner); on SQLite the triggers are dropped and re-created by the app's own DDL."""
+    database owner); on SQLite the triggers are dropped and re-created by the app's own DDL.
+
+    On PostgreSQL a DELETE of every table, and the used sequences set back to their start,
+    in one statement: a TRUNCATE of them all gives each table new files, 0.3 to 0.5 s before
+    every test, where a DELETE of the few rows a test made takes milliseconds. Ids start
+    again from 1 as they did after TRUNCATE ... RESTART IDENTITY."""
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
+        deletes = " ".join(f'DELETE FROM "{t.name}";' for t in tables)
+        restart = (
+            "PERFORM setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+            "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL;"
+        )
         db.session.execute(text("SET LOCAL session_replication_role = replica"))
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.session.execute(text(f"DO $$ BEGIN {deletes} {restart} END $$"))
     else:
         connection = db.session.connection()
         unprotect_audit_table(connection)
