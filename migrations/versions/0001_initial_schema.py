@@ -1,9 +1,5 @@
 """initial schema
 
-Revision ID: 0001
-Revises: 
-Create Date: 2026-11-23 10:38:59.424186
-
 """
 from alembic import op
 import sqlalchemy as sa
@@ -12,8 +8,6 @@ import sqlalchemy as sa
 # revision identifiers, used by Alembic.
 revision = '0001'
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -1,10 +1,6 @@
 """Organisation.stats_version: bumped with every change the statistics can see (a new or
 deleted referral or anonymous interest, or a change to a referral column they count), so the
 statistics can cache their referral figures and know exactly when they are stale.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-24
 """
 
 import sqlalchemy as sa
@@ -12,8 +8,6 @@ from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

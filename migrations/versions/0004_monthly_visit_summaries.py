@@ -1,9 +1,5 @@
 """Monthly visit summaries beside the daily ones: a year's statistics read 240 rows per table
 instead of 7,300 (and 3,400 language rows instead of 100,000), filled from the daily ones.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-24
 """
 
 import sqlalchemy as sa
@@ -11,8 +7,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 COUNTS = (
     "groups", "women", "men", "other_adults", "children_0_1", "children_1_3", "children_3_6",

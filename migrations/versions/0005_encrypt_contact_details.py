@@ -9,10 +9,6 @@ column stays in every row of the table's file until the table is rewritten, and 
 table leaves the old file behind to be deleted. Old plain text may still sit in WAL segments
 not yet recycled and in the file system's free blocks; docs/security.md says how to deal with
 an upgraded installation.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
@@ -20,8 +16,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 PLAIN = ("first_name", "phone_e164", "email", "best_time")
 SEALED = ("first_name_enc", "phone_enc", "email_enc", "best_time_enc")

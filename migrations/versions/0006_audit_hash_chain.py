@@ -6,10 +6,6 @@ already refused UPDATE.
 Existing events are chained here, in id order, with the app's own hash function; their
 triggers are dropped for that UPDATE and created again, the same as for a new table. On a
 new database the table already has them (created with it in 0001): dropped and re-created.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
@@ -19,8 +15,6 @@ from app import audit
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 BATCH = 1000  # events read and updated at a time, so a long log never sits in memory
 
