@@ -116,38 +116,26 @@ def how_to_withdraw(lang: str):
 @bp.get("/<locale:lang>/<slug>")
 @public
 def service(lang: str, slug: str):
-    if lang not in LOCALES:
-        return wrong_locale(lang, "info.service", slug=slug)
-    found, text = find_service(lang, slug)
-    if text is None:
-        return not_found(lang)
-    return public_page(
-        "info/service.html",
-        lang=lang,
-        service=found,
-        text=text,
-        page_url=absolute_service_url(lang, slug),
-    )
+    return _service_page(lang, slug, "info.service", "info/service.html")
 
 
 @bp.get("/<locale:lang>/<slug>/print")
 @public
 def print_view(lang: str, slug: str):
     """A one-page handout (A5 or A4) with the QR code inline, to print and give away."""
+    return _service_page(lang, slug, "info.print_view", "info/print.html", with_qr=True)
+
+
+def _service_page(lang: str, slug: str, endpoint: str, template: str, with_qr: bool = False):
+    """One service's text in `lang` (Swedish where it has none yet) as `template`."""
     if lang not in LOCALES:
-        return wrong_locale(lang, "info.print_view", slug=slug)
+        return wrong_locale(lang, endpoint, slug=slug)
     found, text = find_service(lang, slug)
     if text is None:
         return not_found(lang)
     url = absolute_service_url(lang, slug)
-    return public_page(
-        "info/print.html",
-        lang=lang,
-        service=found,
-        text=text,
-        page_url=url,
-        qr=qr_svg(url).decode(),
-    )
+    qr_code = qr_svg(url).decode() if with_qr else None
+    return public_page(template, lang=lang, service=found, text=text, page_url=url, qr=qr_code)
 
 
 @bp.get("/<locale:lang>/<slug>/qr.svg")
