@@ -5,6 +5,7 @@ TEST_DATABASE_URL is set, in a schema of its own that is dropped at the end, so 
 runs on one server never meet.
 """
 
+import gc
 import os
 import secrets
 import uuid
@@ -23,6 +24,14 @@ from app.extensions import db
 from tests.factories import CHEAP_ARGON2, Factory
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    """Collect garbage less often than Python's default (700, 10, 10): a test run holds a large
+    heap (an app per test, SQLAlchemy's and Jinja's caches), and the default collections
+    rescanned it often enough to cost about a sixth of the suite's CPU time. Garbage is still
+    collected, a little later; RSS grows by tens of MB."""
+    gc.set_threshold(50_000, 20, 10)
 
 
 @contextmanager
