@@ -43,13 +43,18 @@ class World:
 def build_world(make) -> World:
     """Org A (sites A1, A2; services X, Y) with one user per actor, and records in site A1;
     org B with its own site, service, admin and records."""
+    with make.one_commit():
+        return _build_world(make)
+
+
+def _build_world(make) -> World:
     w = World()
     org_a = make.org(name="Kommun A", slug="kommun-a")
     a1 = make.site(org_a, name="Förskolan A1")
     a2 = make.site(org_a, name="Förskolan A2")
     x = make.service(org_a, slug="sfi")
     x.translations.append(ServiceTranslation(locale="ar", name="SFI", summary="ملخص"))
-    make.session.commit()
+    make.session.flush()
     y = make.service(org_a, slug="forskola")
     org_b = make.org(name="Kommun B", slug="kommun-b")
     b1 = make.site(org_b, name="Förskolan B1")
