@@ -41,10 +41,10 @@ def fallback_locales(locale: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((locale, DEFAULT_LOCALE)))
 
 
-def best_match(candidate: str | None) -> str:
-    """The supported locale closest to a requested one (e.g. 'ar-SE' -> 'ar', 'xx' -> 'sv')."""
+def supported(candidate: str | None) -> str | None:
+    """The supported locale a requested one is served by, or None when we serve none close."""
     if not candidate:
-        return DEFAULT_LOCALE
+        return None
     code = candidate.replace("_", "-").lower()
     if code in LOCALES:
         return code
@@ -53,6 +53,21 @@ def best_match(candidate: str | None) -> str:
         return base
     if base == "prs":  # Dari readers are served by Persian
         return "fa"
+    return None
+
+
+def best_match(candidate: str | None) -> str:
+    """The supported locale closest to a requested one (e.g. 'ar-SE' -> 'ar', 'xx' -> 'sv')."""
+    return supported(candidate) or DEFAULT_LOCALE
+
+
+def browser_locale() -> str:
+    """The browser's most preferred language we serve, by the rule of `best_match`.
+    Werkzeug's own best_match knows nothing of Dari, so a prs-AF browser would get Swedish
+    on /info while /prs/ gives Persian; one rule for both."""
+    for value, _quality in request.accept_languages:  # highest quality first
+        if code := supported(value):
+            return code
     return DEFAULT_LOCALE
 
 
@@ -69,4 +84,4 @@ def select_locale() -> str:
         return current_user.locale
     if session.get("locale") in LOCALES:
         return session["locale"]
-    return request.accept_languages.best_match(list(LOCALES)) or DEFAULT_LOCALE
+    return browser_locale()

@@ -22,7 +22,7 @@ from .. import audit
 from ..access import ALL_STAFF, PUBLIC, public, roles
 from ..auth.signin import password_step
 from ..extensions import db
-from ..i18n import DEFAULT_LOCALE, LOCALES, best_match
+from ..i18n import LOCALES, best_match, current_locale
 from ..models import User
 from ..web import form_status
 from . import bp
@@ -86,9 +86,9 @@ def not_found(lang: str):
 @bp.get("/info")
 @public
 def entry():
-    """The public entry for visitors: the grid in the browser's best language."""
-    lang = request.accept_languages.best_match(list(LOCALES)) or DEFAULT_LOCALE
-    return redirect(url_for("info.index", lang=lang), code=302)
+    """The public entry: the grid in the reader's language by the app's one locale rule, so
+    signed-in staff get their own language and a Dari (prs-AF) browser gets Persian."""
+    return redirect(url_for("info.index", lang=current_locale()), code=302)
 
 
 @bp.get("/<locale:lang>/")
