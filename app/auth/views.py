@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from .. import audit
-from ..access import public, signed_in
+from ..access import public
 from ..choices import Role
 from ..extensions import db
 from ..i18n import LOCALES
@@ -50,8 +50,12 @@ def enforce_two_factor_enrolment():
 
 
 @bp.get("/")
-@signed_in
+@public
 def index():
+    """Staff go to their role's page; anyone else is a visitor, whose entry is the public
+    language picker (it carries a small link to the staff sign-in)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("info.kiosk_home"))
     return redirect(url_for(LANDING[current_user.role]))
 
 
