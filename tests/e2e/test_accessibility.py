@@ -128,10 +128,10 @@ def test_visit_form_is_completed_with_the_keyboard_alone(new_page, logins, live_
     ring = chip.evaluate("el => getComputedStyle(el.nextElementSibling).outlineStyle")
     assert ring != "none", "the focused chip shows no focus ring"
 
-    returning = form.locator("input[name=is_new][value=returning]")
+    new = form.locator("input[name=is_new][value=new]")
     tab_to(page, form.locator("input[name=is_new]:checked"), max_presses=80)
     page.keyboard.press("ArrowRight")  # radios: arrows move the choice within the group
-    expect(returning).to_be_checked()
+    expect(new).to_be_checked()
 
     save = form.locator("button.save-visit")
     tab_to(page, save, max_presses=60)
@@ -141,5 +141,5 @@ def test_visit_form_is_completed_with_the_keyboard_alone(new_page, logins, live_
 
     with live_server.app.app_context():
         visit = db.session.scalar(select(Visit).where(Visit.id > last_visit))
-        assert (visit.women, visit.children_0_1, visit.is_new) == (2, 1, False)
+        assert (visit.women, visit.children_0_1, visit.is_new) == (2, 1, True)
         assert [row.code for row in visit.languages] == ["so"]
