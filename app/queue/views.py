@@ -11,7 +11,7 @@ from collections import defaultdict
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
@@ -299,20 +299,35 @@ def perform(referral_id: int, form_class: type[ActionForm], apply, step: str):
         db.session.rollback()
         return conflict(queries.referral_for_user(current_user, referral_id))
     if is_htmx():
-        return action_result(item)
+        return action_result(item, saved=True)
+    flash(gettext("Ändringen är sparad."))
     target = safe_next(form.next.data) or url_for("queue.referral", referral_id=item.id)
     return redirect(target, code=303)
 
 
 def action_result(item, status: int = 200, **extra):
-    """The updated row and, out of band, the queue's tab counts when the page has them."""
+    """The updated row and, out of band, the queue's tab counts when the page has them. After
+    a save or a conflict the history comes too: out of band on the referral's page, inside the
+    row on a list after a conflict, so the one who lost the race sees what changed."""
     counts = queries.tab_counts(item.service) if sent_from_service_queue() else None
     context = row_context([item], referral=item, counts=counts)
     context["next_url"] = safe_next(request.form.get("next"))
     context.update(extra)
-    if is_htmx():
-        return render("queue/_action_result.html", **context), status
-    return referral_page(item, status, **extra)
+    if not is_htmx():
+        return referral_page(item, status, **extra)
+    if extra.get("conflict") or extra.get("saved"):
+        if sent_from(url_for("queue.referral", referral_id=item.id)):
+            events, names = queries.timeline(item)
+            context.update(events=events, names=names, history_oob=True)
+        elif extra.get("conflict"):
+            events, names = queries.timeline(item)
+            context.update(conflict_history=events, history_names=names)
+    return render("queue/_action_result.html", **context), status
+
+
+def sent_from(path: str) -> bool:
+    """Whether htmx sent this request from the page at `path` (its HX-Current-URL)."""
+    return urlsplit(request.headers.get("HX-Current-URL", "")).path == path
 
 
 def sent_from_service_queue() -> bool:
