@@ -796,3 +796,53 @@ def test_import_is_one_transaction_when_a_later_service_is_bad(client, login, ad
     )
     assert response.status_code == 422
     assert db.session.scalar(select(func.count(Service.id))) == 0
+
+
+# ---------------------------------------------------------------- entries (issue 18)
+
+
+def test_a_visitor_at_the_root_gets_the_language_picker_with_a_small_staff_link(client, core):
+    response = client.get("/")
+    assert response.status_code == 302 and response.location == "/kiosk/"
+    page = client.get("/kiosk/").get_data(as_text=True)
+    for code in LOCALES:
+        assert f'href="/{code}/"' in page
+    assert '<p class="staff-link"><a href="/login">Logga in för personal</a></p>' in page
+
+
+def test_a_kiosk_picker_shows_no_staff_link(client, kiosk):
+    assert "staff-link" not in client.get("/kiosk/").get_data(as_text=True)
+
+
+def test_signed_in_staff_at_the_root_still_land_on_their_page(client, make, login, org):
+    login(make.user(org=org, role=Role.ADMIN))
+    assert client.get("/").location == "/admin/"
+
+
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        ("prs-AF", "/fa/"),  # Dari is served by Persian, as /prs/ is
+        ("prs-AF,en;q=0.5", "/fa/"),
+        ("de,ar-SE;q=0.8", "/ar/"),  # the first language we serve, by preference
+        ("de", "/sv/"),
+    ],
+)
+def test_info_picks_the_browser_language_by_the_same_rule_as_the_url(client, accept, expected):
+    assert client.get("/info", headers={"Accept-Language": accept}).location == expected
+    assert client.get("/prs/").location == "/fa/"
+
+
+def test_info_opens_in_the_staff_members_language_not_the_browsers(client, make, login, org):
+    login(make.user(org=org, locale="fa"))
+    response = client.get("/info", headers={"Accept-Language": "en"})
+    assert response.location == "/fa/"
+
+
+def test_staff_navigation_links_to_the_public_pages_and_kiosk_mode(client, make, login, org):
+    site = make.site(org=org)
+    login(make.user(org=org, role=Role.STAFF, sites=[site], locale="ar"))
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    nav = page.split('class="mainnav"')[1].split("</nav>")[0]
+    assert f'href="/ar/">{translated(client.application, "ar", "Information för besökare")}' in nav
+    assert f'href="/kiosk/start">{translated(client.application, "ar", "Kioskläge")}' in nav

@@ -856,3 +856,66 @@ def test_a_version_that_is_not_a_number_is_refused_as_tampering(client, make, lo
     )
     assert response.status_code == 400
     assert fresh(referral.id).status == S.NEW
+
+
+# ------------------------------------------------------------------ conflict history (issue 18)
+
+
+def lose_the_race(app, client, make, login, world, page: str):
+    """The first coordinator moves the referral on; the second, still on version 1 on `page`,
+    tries to close it and gets the 409 htmx answer."""
+    second = make.user(world.org, role=Role.COORDINATOR, services=[world.service], name="Omar")
+    referral = refer(make, world)
+    other_client = app.test_client()
+    login(world.coordinator)
+    login(second, c=other_client)
+    assert post_status(client, referral, S.CONTACTED, headers=HX).status_code == 200
+    late = other_client.post(
+        f"/queue/referrals/{referral.id}/status",
+        data={"version": 1, "to_status": S.CLOSED, "outcome": Outcome.DECLINED},
+        headers={**HX, "HX-Current-URL": f"http://localhost{page.format(id=referral.id)}"},
+    )
+    assert late.status_code == 409
+    return referral, late.get_data(as_text=True)
+
+
+def test_a_409_on_the_referral_page_refreshes_its_history_out_of_band(
+    app, client, make, login, world
+):
+    referral, html = lose_the_race(app, client, make, login, world, "/queue/referrals/{id}")
+    assert f'id="referral-{referral.id}"' in html  # the row, as before
+    oob = '<section class="card history" id="referral-history"'
+    assert oob in html and 'hx-swap-oob="true"' in html.split(oob)[1].split(">")[0]
+    history = html.split(oob)[1]
+    assert "Sara Samordnare" in history and "Kontaktad" in history  # who changed what
+
+
+def test_a_409_in_a_queue_list_shows_the_history_in_the_row(app, client, make, login, world):
+    referral, html = lose_the_race(
+        app, client, make, login, world, f"/queue/services/{world.service.id}"
+    )
+    row = html.split(f'id="referral-{referral.id}"')[1]
+    assert f'id="history-{referral.id}"' in row and "Sara Samordnare" in row
+    assert 'id="referral-history"' not in html  # no out-of-band target on a list
+
+
+def test_a_saved_action_says_so_and_refreshes_the_referral_pages_history(
+    client, make, login, world
+):
+    referral = refer(make, world)
+    login(world.coordinator)
+    on_list = {**HX, "HX-Current-URL": f"http://localhost/queue/services/{world.service.id}"}
+    html = post_status(client, referral, S.CONTACTED, headers=on_list).get_data(as_text=True)
+    assert '<p class="flash" role="status">Ändringen är sparad.</p>' in html
+    assert "history" not in html  # a list has no history to refresh
+    on_page = {**HX, "HX-Current-URL": f"http://localhost/queue/referrals/{referral.id}"}
+    response = post_status(client, fresh(referral.id), S.IN_PROGRESS, headers=on_page)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'role="status">Ändringen är sparad.' in html
+    history = html.split('id="referral-history"')[1]
+    assert "Steg: Kontaktad → Pågår" in history  # the step just saved
+    # Without JavaScript the confirmation is a flash on the page the redirect leads to.
+    data = {"version": fresh(referral.id).version, "to_status": S.CONTACTED}
+    url = f"/queue/referrals/{referral.id}/status"
+    response = client.post(url, data=data, follow_redirects=True)
+    assert "Ändringen är sparad." in response.get_data(as_text=True)

@@ -488,3 +488,13 @@ def test_record_form_and_list_render_in_every_locale(client, make, login, site, 
             assert text in html or str(escape(text)) in html, (locale, msgid)
             if locale != "sv":
                 assert text != msgid, (locale, msgid)
+
+
+def test_returning_is_preselected_first_because_most_groups_come_back(client, staff, site):
+    """Issue 18: three groups in four come back (the demo month: 386 to 114), so "returning"
+    is the default and the first chip; a new group takes one tap."""
+    page = client.get(f"/sites/{site.id}/today").get_data(as_text=True)
+    chips = re.findall(r'name="is_new" value="(\w+)"( checked)?>', page)
+    assert chips == [("returning", " checked"), ("new", "")]
+    assert client.post(create_url(site), data=visit_form(is_new="new")).status_code == 303
+    assert db.session.scalar(select(Visit)).is_new is True
