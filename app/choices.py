@@ -203,8 +203,24 @@ class ReasonCode(Labelled):
     WRONG_SERVICE = "wrong_service"
 
 
+class EventKind(Labelled):
+    """What a line of a referral's history records: its kind names it where no status does
+    (the register extract), so it needs a label of its own."""
+
+    CREATED = "created"
+    STATUS = "status"
+    ASSIGNED = "assigned"
+    ATTEMPT = "attempt"
+    FOLLOW_UP = "follow_up"
+
+
 LABELS.update(
     {
+        EventKind.CREATED: _l("Hänvisningen skapades"),
+        EventKind.STATUS: _l("Nytt steg"),
+        EventKind.ASSIGNED: _l("Ny ansvarig"),
+        EventKind.ATTEMPT: _l("Kontaktförsök"),
+        EventKind.FOLLOW_UP: _l("Uppföljning planerad"),
         BestTime.MORNING: _l("Förmiddag (9–12)"),
         BestTime.LUNCH: _l("Lunchtid (12–13)"),
         BestTime.AFTERNOON: _l("Eftermiddag (13–16)"),

@@ -29,6 +29,11 @@ DEFAULT_TOP: tuple[str, ...] = ("ar", "so", "ti", "fa", "uk", "en")
 # CLDR names some languages under another key: Dari is "fa_AF", Kurmanji is "ku".
 _CLDR_KEY = {"prs": "fa_AF", "kmr": "ku"}
 
+# Endonyms CLDR lacks (it has no locale data for these national minority languages): a UI
+# language without its own name for one shows this, as its speakers write it, rather than an
+# English exonym ("Tornedalen Finnish" on an Arabic page).
+_OWN_ENDONYMS = {"fit": "meänkieli", "rom": "romani čhib"}
+
 
 class LanguageName(NamedTuple):
     code: str
@@ -49,10 +54,12 @@ def parsed_locale(code: str) -> Locale | None:
 def _name(code: str, ui_locale: str) -> LanguageName | None:
     key = _CLDR_KEY.get(code, code)
     ui = parsed_locale(ui_locale) or Locale("sv")
-    # Small UI locales (ckb, ti, so) lack names for rare languages: English is the fallback.
-    name = ui.languages.get(key) or Locale("en").languages.get(key)
     own = parsed_locale(key)
-    endonym = own.languages.get(key, "") if own else ""
+    endonym = (own.languages.get(key, "") if own else "") or _OWN_ENDONYMS.get(code, "")
+    # Small UI locales (ckb, ti, so, and ar, fa, uk for Meänkieli) lack names for some
+    # languages: the language's own name is the fallback, which its speakers recognise, and
+    # English only where there is none.
+    name = ui.languages.get(key) or endonym or Locale("en").languages.get(key)
     if not name and not endonym:
         return None
     return LanguageName(code, name or endonym, endonym if endonym != name else "")

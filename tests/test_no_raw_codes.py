@@ -1,0 +1,412 @@
+"""No stored code reaches a reader as itself (issue 18, item 10): every page a role can open,
+in every UI language, and the statistics' CSV, show labels ("Förmiddag (9–12)", "Dari"),
+never the codes behind them ("morning", "prs").
+
+One app holds the demo organisation plus rows that use every code there is; each role signs in
+once and reads every GET page of the URL map in each locale. The check cannot pass by seeing
+nothing: every page must answer 200 and the labels the codes stand for must be on the pages.
+"""
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from app import languages, privacy
+from app.access import PUBLIC
+from app.admin.commands import create_demo
+from app.choices import (
+    AttemptChannel,
+    AttemptResult,
+    BestTime,
+    ConsentMethod,
+    EventKind,
+    Labelled,
+    Outcome,
+    PartOfDay,
+    ReasonCode,
+    Role,
+    Topic,
+    TranslationStatus,
+)
+from app.extensions import db
+from app.i18n import LOCALES
+from app.models import (
+    ConsentText,
+    Referral,
+    ReferralEvent,
+    Service,
+    Site,
+    User,
+    Visit,
+    VisitLanguage,
+)
+from app.queue import workflow
+from app.stats import summary
+from app.workdays import local_today
+from tests.security_world import rules_of, sign_in_as
+
+PHONE = "+46701740690"
+ROOT = Path(__file__).resolve().parent.parent
+
+# Identifiers an admin reads and types as they are, not codes awaiting a label: the picture
+# files a service can use, and the audit log's object types (the tables' names).
+PICTOGRAMS = {p.stem for p in (ROOT / "static" / "img" / "services").glob("*.svg")}
+IDENTIFIERS = {
+    "admin.services": PICTOGRAMS,
+    "admin.service_edit": PICTOGRAMS,
+    "admin.service_new": PICTOGRAMS,
+    "admin.audit_log": {"consent", "referral", "service", "site", "user"},
+}
+
+# Codes that are also ordinary words of a locale, where seeing the word proves nothing:
+# Swedish "en" (a), "om" (about), "se" (see), "de" (they), "ha" (have), "ta" (take), "vi" (we),
+# "men" (but), "fil" (file), "status" and "admin" (loanwords),
+# "fit" (a Swedish word too); English words that are codes; Somali "ka" (from), "ha" (do not),
+# "tablet-ka" (the tablet).
+REAL_WORDS = {
+    "sv": {"en", "om", "se", "de", "ha", "ta", "vi", "men", "status", "admin", "fil", "fit"},
+    "en": {
+        "staff",
+        "coordinator",
+        "admin",
+        "morning",
+        "afternoon",
+        "lunch",
+        "any",
+        "new",
+        "contacted",
+        "closed",
+        "started",
+        "declined",
+        "unreachable",
+        "withdrawn",
+        "expired",
+        "phone",
+        "sms",
+        "email",
+        "reached",
+        "draft",
+        "reviewed",
+        "published",
+        "consent",
+        "interpreter",
+        "booked",
+        "created",
+        "assigned",
+        "attempt",
+        "status",
+        "work",
+        "sfi",
+        "society",
+        "preschool",
+        "health",
+        "parenting",
+        "housing",
+        "economy",
+        "other",
+        "women",
+        "tablet",
+        "men",
+        "en",
+        "am",
+        "my",
+        "he",
+        "it",
+        "hi",
+        "so",
+        "de",
+        "fit",
+        "ka",
+    },
+    "so": {"ka", "ha", "so", "my", "sms", "tablet"},
+}
+
+
+def all_codes() -> set[str]:
+    """Every code the app stores: the closed lists, topics, event kinds, visitor languages."""
+    codes = {m.value for kind in Labelled.__subclasses__() for m in kind}
+    codes |= {t.code for t in Topic}
+    codes |= set(languages.VISITOR_LANGUAGES)
+    return codes
+
+
+class VisibleText(HTMLParser):
+    """The text a reader sees in the page's language: no tags, attributes, scripts or styles,
+    and nothing inside an element in another language (a consent text shown as written)."""
+
+    def __init__(self, lang: str):
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden: list[list] = []  # [tag, depth] of the element that hides its content
+        self.lang = lang
+
+    def handle_starttag(self, tag, attrs):
+        if self.hidden:
+            if tag == self.hidden[-1][0]:
+                self.hidden[-1][1] += 1
+            return
+        other_lang = dict(attrs).get("lang", self.lang) != self.lang and tag != "html"
+        # A textarea holds what a user typed, not the page's words.
+        if tag in ("script", "style", "template", "textarea") or other_lang:
+            self.hidden.append([tag, 1])
+
+    def handle_endtag(self, tag):
+        if self.hidden and tag == self.hidden[-1][0]:
+            self.hidden[-1][1] -= 1
+            if not self.hidden[-1][1]:
+                self.hidden.pop()
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str, lang: str) -> str:
+    parser = VisibleText(lang)
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+WORD = re.compile(r"[^\W\d]\w*")
+
+
+# Addresses on the page (a service's website, the public page's link) are not words.
+ADDRESS = re.compile(r"\S+://\S+|(?<!\w)/[\w/-]+|\S+@\S+|\b[\w.-]+\.(?:se|test|nu)\b")
+
+
+def raw_codes(text: str, locale: str, codes: set[str]) -> set[str]:
+    words = set(WORD.findall(ADDRESS.sub(" ", text)))
+    return (words & codes) - REAL_WORDS.get(locale, set())
+
+
+def seed_every_code() -> dict:
+    """The demo organisation, then rows that hold each code the demo leaves out."""
+    create_demo()
+    users = {u.role: u for u in db.session.scalars(select(User))}
+    staff, coordinator = users[Role.STAFF], users[Role.COORDINATOR]
+    site = db.session.scalar(select(Site).where(Site.name == "Öppna förskolan Norr"))
+    services = list(db.session.scalars(select(Service).order_by(Service.id)))
+    service = services[0]
+    text = db.session.scalar(
+        select(ConsentText).where(ConsentText.locale == "sv").order_by(ConsentText.id)
+    )
+    today = local_today()
+    # Every translation status on the admin's service pages.
+    for status, translation in zip(TranslationStatus, services[0].translations, strict=False):
+        translation.status = status
+    # Visits today by staff, one per visitor language and part of day, every topic raised.
+    for n, code in enumerate(languages.VISITOR_LANGUAGES):
+        visit = Visit(
+            site_id=site.id,
+            visit_date=today,
+            part_of_day=list(PartOfDay)[n % 2].value,
+            women=1,
+            is_new=n % 2 == 0,
+            topics=sum(t.value for t in Topic),
+            recorded_by_id=staff.id,
+        )
+        visit.languages = [VisitLanguage(code=code, site_id=site.id, visit_date=today)]
+        db.session.add(visit)
+    db.session.flush()
+    summary.rebuild(db.session)
+
+    consents = []
+    # One consent per UI locale (the extract speaks the visitor's language), each best time
+    # and consent method; its referral walks to a status, an outcome, attempts of each kind.
+    stories = [(o, None) for o in Outcome] + [(None, s) for s in ("contacted", "in_progress")]
+    for n, (outcome, status) in enumerate(stories + [(None, None)] * (2 * len(LOCALES))):
+        locale = list(LOCALES)[n % len(LOCALES)]
+        consent = privacy.record_consent(
+            site=site,
+            services=[services[n % len(services)]],
+            consent_text=text,
+            method=list(ConsentMethod)[n % len(ConsentMethod)],
+            contact=privacy.ContactInput(
+                first_name=f"Besökare {n}",
+                phone_e164=PHONE,
+                best_time=list(BestTime)[n % len(BestTime)],
+            ),
+            language=locale,
+            interpreter_needed=n % 2 == 0,
+            by=staff,
+        )
+        consents.append(consent)
+        referral = consent.referrals[0]
+        workflow.assign(referral, coordinator, by=coordinator)
+        workflow.set_follow_up(referral, today + timedelta(days=3), by=coordinator)
+        channel = list(AttemptChannel)[n % len(AttemptChannel)]
+        result = list(AttemptResult)[n % len(AttemptResult)]
+        workflow.log_attempt(
+            referral, by=coordinator, channel=channel, result=result, on_date=today
+        )
+        if outcome or status:
+            if referral.status == workflow.NEW:
+                workflow.change_status(referral, workflow.CONTACTED, by=coordinator)
+            if status != "contacted":
+                workflow.change_status(
+                    referral,
+                    workflow.IN_PROGRESS,
+                    by=coordinator,
+                    reason_code=list(ReasonCode)[n % len(ReasonCode)],
+                )
+            if outcome in workflow.MANUAL_OUTCOMES:
+                workflow.change_status(referral, workflow.CLOSED, by=coordinator, outcome=outcome)
+            elif outcome:  # withdrawal and expiry close a referral past the queue's steps
+                referral.status, referral.outcome = workflow.CLOSED, outcome
+                referral.events.append(
+                    ReferralEvent(
+                        kind=EventKind.STATUS,
+                        from_status=workflow.IN_PROGRESS,
+                        to_status=workflow.CLOSED,
+                        outcome=outcome,
+                    )
+                )
+    db.session.commit()
+    return {
+        "users": users,
+        "site": site,
+        "services": services,
+        "service": service,
+        "consents": consents,
+        "visit": db.session.scalar(
+            select(Visit).where(Visit.recorded_by_id == staff.id, Visit.visit_date == today)
+        ),
+        "text": text,
+    }
+
+
+def urls_for(rule, seeded: dict, locale: str, every: bool = True) -> list[str]:
+    """Each way to fill the rule's parameters with seeded rows (every referral, service...);
+    `every=False` takes the first two of each, for a role that sees the same template."""
+    choices = {
+        "lang": [locale],
+        "site_id": [seeded["site"].id],
+        "visit_id": [seeded["visit"].id],
+        "service_id": [s.id for s in seeded["services"]],
+        "referral_id": list(db.session.scalars(select(Referral.id))),
+        "consent_id": [c.id for c in seeded["consents"]],
+        "text_id": [seeded["text"].id],
+        "user_id": [u.id for u in seeded["users"].values()],
+        "slug": [seeded["service"].slug],
+        "code": ["ti"],
+    }
+    values = [{}]
+    for name in rule.arguments:
+        options = choices[name] if every else choices[name][:2]
+        values = [dict(v, **{name: c}) for v in values for c in options]
+    return [rule.build(v, append_unknown=False)[1] for v in values]
+
+
+# Pages that send the reader on: each role's start page, a published text (not editable).
+REDIRECTS = {"auth.index", "info.entry", "visits.today", "admin.consent_text_edit"}
+
+# Pages no one reads as HTML (images, sound, downloads) or that only redirect.
+SKIPPED = {
+    "info.qr",
+    "info.audio",
+    "auth.logout",
+    "info.kiosk_exit",
+    "auth.totp",
+    "auth.totp_setup",
+}
+
+
+@pytest.fixture
+def app_config():
+    return {"RATELIMIT_ENABLED": False}  # the extract is read once per seeded consent
+
+
+def test_no_page_shows_a_raw_code(app):
+    seeded = seed_every_code()
+    codes = all_codes()
+    client = app.test_client()
+    problems: list[str] = []
+    seen: dict[str, str] = {}  # locale -> all visible text read in it
+
+    def read(url, locale, html, endpoint=""):
+        # A receipt or extract speaks the visitor's language: the page says which.
+        locale = re.search(r'<html lang="([^"]+)"', html).group(1)
+        text = ADDRESS.sub(" ", visible_text(html, locale))
+        for person in seeded["users"].values():  # names are data: "Erik (admin)"
+            text = text.replace(person.name, " ")
+        seen[locale] = seen.get(locale, "") + "\n" + text
+        for code in sorted(raw_codes(text, locale, codes) - IDENTIFIERS.get(endpoint, set())):
+            at = re.search(rf"(?<!\w){re.escape(code)}(?!\w)", text)
+            context = text[max(0, at.start() - 40) : at.end() + 40].replace("\n", " ")
+            problems.append(f"{locale} {url}: {code!r} in …{context}…")
+
+    def get(url, locale, endpoint=""):
+        response = client.get(url)
+        if response.status_code in (302, 303) and endpoint in REDIRECTS:
+            return  # the start pages send each reader on to their own
+        if response.status_code not in (200, 422):  # 422: a form shown with its errors
+            problems.append(f"{locale} {url}: status {response.status_code}")
+            return
+        if response.mimetype == "text/html":
+            read(url, locale, response.get_data(as_text=True), endpoint)
+
+    rules = [r for r in rules_of(app) if "GET" in r.methods and r.endpoint not in SKIPPED]
+    public = [r for r in rules if getattr(app.view_functions[r.endpoint], "access", None) == PUBLIC]
+    for locale in LOCALES:
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = locale
+        for rule in public:
+            for url in urls_for(rule, seeded, locale):
+                get(url, locale, rule.endpoint)
+
+    for role, user in seeded["users"].items():
+        sign_in_as(client, user)
+        for locale in LOCALES:
+            user.locale = locale
+            db.session.commit()
+            for rule in rules:
+                access = getattr(app.view_functions[rule.endpoint], "access", None)
+                if access == PUBLIC or role not in access:
+                    continue
+                if rule.endpoint == "visits.edit" and role != Role.STAFF:
+                    continue  # only the recorder edits a visit, on its day
+                for url in urls_for(rule, seeded, locale, every=role == Role.COORDINATOR):
+                    get(url, locale, rule.endpoint)
+            if role == Role.COORDINATOR:
+                # The contact panel opens on a POST; the first four referrals hold every best time.
+                for consent in seeded["consents"][: len(BestTime)]:
+                    url = f"/queue/referrals/{consent.referrals[0].id}/contact"
+                    response = client.post(url)
+                    assert response.status_code == 200, response.data[:300]
+                    read(url, locale, response.get_data(as_text=True))
+                response = client.post("/stats/export.csv", data={"period": "month"})
+                assert response.status_code == 200, response.data[:300]
+                text = response.get_data(as_text=True)
+                seen[locale] += "\n" + text
+                for code in sorted(raw_codes(text, locale, codes)):
+                    problems.append(f"{locale} stats CSV: {code!r}")
+        if role == Role.STAFF:
+            for consent in seeded["consents"]:
+                response = client.post(
+                    "/referrals/extract", data={"code": consent.reference_code, "phone": PHONE}
+                )
+                assert response.status_code == 200, response.data[:300]
+                # The extract speaks the visitor's language, whatever the user's is.
+                lang = consent.referrals[0].language
+                read(f"extract {consent.id}", lang, response.get_data(as_text=True))
+
+    assert not problems, "\n".join(problems[:60]) + f"\n({len(problems)} in all)"
+    # Not vacuous: the labels of the codes were on the pages, in each language.
+    for locale in LOCALES:
+        with force_locale(locale):
+            expected = [
+                BestTime.MORNING.label,
+                EventKind.ATTEMPT.label,
+                AttemptResult.NO_ANSWER.label,
+                Outcome.NOT_ELIGIBLE.label,
+                ConsentMethod.INTERPRETER.label,
+                languages.name("fit", locale, standalone=True),
+                languages.name("prs", locale, standalone=True),
+                Topic.PARENTING.label,
+            ]
+        missing = [label for label in expected if label not in seen[locale]]
+        assert not missing, f"{locale}: labels never shown: {missing}"
