@@ -784,7 +784,7 @@ def test_digest_has_counts_per_service_and_no_personal_data(app, make, world, sm
     by_recipient = {rcpt[0]: msg for rcpt, msg in smtp_sink.messages}
     assert set(by_recipient) == {world.coordinator.email, english.email}  # idle gets none
     swedish = by_recipient[world.coordinator.email].get_content()
-    assert "SFI: 2 nya, 1 försenade" in swedish
+    assert "SFI: 2 nya, 1 försenad" in swedish
     english_body = by_recipient[english.email].get_content()
     assert "SFI: 2 new, 1 overdue" in english_body
     for body in (swedish, english_body):
@@ -820,7 +820,25 @@ def test_coordinator_of_several_services_sees_each_with_counts(client, make, log
     html = client.get("/queue/").get_data(as_text=True)
     assert f"/queue/services/{world.service.id}" in html
     assert f"/queue/services/{second.id}" in html
-    assert "1 försenade" in html
+    assert "1 försenad" in html and "1 försenade" not in html
+
+
+def test_counts_agree_with_their_number(client, make, login, world):
+    """Issue 18: "1 öppna · 1 nya" read wrong; each count is a plural message (ngettext)."""
+    # Two services, so the overview lists them rather than sending on to the only queue.
+    world.coordinator.services = [world.service, make.service(world.org, slug="so")]
+    late = refer(make, world)
+    late.due_date = late.follow_up_date = local_today() - timedelta(days=1)
+    db.session.commit()
+    login(world.coordinator)
+    html = client.get("/queue/").get_data(as_text=True)
+    assert "1 öppen" in html and "1 ny" in html and "1 försenad" in html
+    assert "1 öppna" not in html and "1 nya" not in html
+    refer(make, world)
+    html = client.get("/queue/").get_data(as_text=True)
+    assert "2 öppna" in html and "2 nya" in html
+    page = client.get(f"/queue/services/{world.service.id}").get_data(as_text=True)
+    assert "2 hänvisningar, den som ska göras först överst." in page
 
 
 def test_coordinator_without_services_is_told_how_to_get_one(client, make, login, world):

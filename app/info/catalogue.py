@@ -31,6 +31,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -150,7 +151,10 @@ class CatalogueError(Exception):
     def __init__(self, errors: list[str]):
         if len(errors) > MAX_LISTED_ERRORS:
             more = len(errors) - MAX_LISTED_ERRORS
-            errors = [*errors[:MAX_LISTED_ERRORS], _("Och %(count)s fel till.", count=more)]
+            errors = [
+                *errors[:MAX_LISTED_ERRORS],
+                ngettext("Och %(num)d fel till.", "Och %(num)d fel till.", more),
+            ]
         super().__init__("; ".join(errors))
         self.errors = errors
 

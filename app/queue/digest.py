@@ -11,7 +11,7 @@ from collections import defaultdict
 from email.message import EmailMessage
 
 from flask import current_app, url_for
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -58,12 +58,14 @@ def build_message(
         lines = [_("Läget i dina köer %(date)s:", date=today), ""]
         for service in services:
             c = counts[service.id]
+            # Each count agrees with its own number ("1 ny", "2 nya"), so each is a plural
+            # message of its own, the same as on the queue page; the line only joins them.
             lines.append(
                 _(
-                    "%(service)s: %(new)s nya, %(overdue)s försenade",
+                    "%(service)s: %(new)s, %(overdue)s",
                     service=names[service.id],
-                    new=c.new,
-                    overdue=c.overdue,
+                    new=ngettext("%(num)s ny", "%(num)s nya", c.new),
+                    overdue=ngettext("%(num)s försenad", "%(num)s försenade", c.overdue),
                 )
             )
         if link := queue_link():
