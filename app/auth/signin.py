@@ -53,15 +53,7 @@ def password_step(user: User | None, account: str, password: str, target: str) -
     """The password step of every sign-in (the sign-in page and leaving kiosk mode): the
     throttle, the Argon2 check, the audit events, then the second factor or the session."""
     if refused := throttle.refusal(account):
-        audit.record(
-            "login_throttled",
-            "user",
-            user.id if user else None,
-            user=None,
-            organisation_id=user.organisation_id if user else None,
-            limit=refused.limit,
-        )
-        db.session.commit()
+        record_failure(action="login_throttled", user=user, limit=refused.limit)
         return PasswordStep(
             None, throttled_message(refused), 429, {"Retry-After": str(refused.retry_after)}
         )
@@ -74,15 +66,22 @@ def password_step(user: User | None, account: str, password: str, target: str) -
     elif verify_password(password_hash, password):
         return PasswordStep(_after_password(user, target))
     throttle.failed(account)
+    record_failure(action="login_failed", user=user)
+    return PasswordStep(None, None, 401)
+
+
+def record_failure(action: str, user: User | None, **detail) -> None:
+    """Audit a refused sign-in step at once, in its own commit: nobody is signed in, so the
+    event names the account tried (if it exists) and its organisation, not an actor."""
     audit.record(
-        "login_failed",
+        action,
         "user",
         user.id if user else None,
         user=None,
         organisation_id=user.organisation_id if user else None,
+        **detail,
     )
     db.session.commit()
-    return PasswordStep(None, None, 401)
 
 
 def throttled_message(refused: throttle.Refusal) -> str:

@@ -24,6 +24,7 @@ from .signin import (
     finish_pending,
     password_step,
     pending_user,
+    record_failure,
     safe_next,
     throttled_message,
 )
@@ -118,15 +119,7 @@ def totp():
     if form.validate_on_submit():
         # The code step counts against the same account as the password (one policy).
         if refused := throttle.refusal(user.email):
-            audit.record(
-                "login_throttled",
-                "user",
-                user.id,
-                user=None,
-                organisation_id=user.organisation_id,
-                limit=refused.limit,
-            )
-            db.session.commit()
+            record_failure(action="login_throttled", user=user, limit=refused.limit)
             form.code.errors.append(throttled_message(refused))
             headers = {"Retry-After": str(refused.retry_after)}
             return render("auth/totp.html", form=form), 429, headers
@@ -135,10 +128,7 @@ def totp():
             user.totp_last_step = step
             return finish_pending(user)
         throttle.failed(user.email)
-        audit.record(
-            "totp_failed", "user", user.id, user=None, organisation_id=user.organisation_id
-        )
-        db.session.commit()
+        record_failure(action="totp_failed", user=user)
         form.code.errors.append(_("Koden stämmer inte. Vänta på nästa kod och försök igen."))
         return render("auth/totp.html", form=form), 401
     return render("auth/totp.html", form=form), form_status(form)
