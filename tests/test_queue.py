@@ -469,8 +469,8 @@ def test_htmx_action_returns_the_row_and_counts_out_of_band(client, make, login,
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert html.lstrip().startswith("<li") and f'id="referral-{referral.id}"' in html
-    assert '<span class="tab-count" id="queue-count-new" hx-swap-oob="true">\n  0' in html
-    assert '<span class="tab-count" id="queue-count-contacted" hx-swap-oob="true">\n  1' in html
+    assert '<span class="tab-count" id="queue-count-new" data-hx-swap-oob="true">\n  0' in html
+    assert '<span class="tab-count" id="queue-count-contacted" data-hx-swap-oob="true">\n  1' in html
     assert "<html" not in html
 
 
@@ -511,7 +511,7 @@ def test_queue_list_links_to_each_rows_actions_instead_of_sending_every_form(
     assert 'name="to_status"' not in html and '<details class="queue-actions"' not in html
     for referral in (first, second):
         assert f'href="/queue/referrals/{referral.id}?next=' in html
-        assert f'hx-target="#referral-{referral.id}"' in html
+        assert f'data-hx-target="#referral-{referral.id}"' in html
 
 
 def test_actions_link_gives_htmx_the_row_with_its_forms_open(client, make, login, world):
@@ -903,7 +903,7 @@ def test_a_409_on_the_referral_page_refreshes_its_history_out_of_band(
     referral, html = lose_the_race(app, client, make, login, world, "/queue/referrals/{id}")
     assert f'id="referral-{referral.id}"' in html  # the row, as before
     oob = '<section class="card history" id="referral-history"'
-    assert oob in html and 'hx-swap-oob="true"' in html.split(oob)[1].split(">")[0]
+    assert oob in html and 'data-hx-swap-oob="true"' in html.split(oob)[1].split(">")[0]
     history = html.split(oob)[1]
     assert "Sara Samordnare" in history and "Kontaktad" in history  # who changed what
 

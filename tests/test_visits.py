@@ -152,11 +152,11 @@ def test_htmx_post_returns_list_totals_and_a_fresh_form(client, staff, site):
     assert "<html" not in html
     assert html.lstrip().startswith('<section id="today-list"')
     totals = re.search(r'<section id="today-totals".*?</section>', html, re.S).group(0)
-    assert 'hx-swap-oob="true"' in totals
+    assert 'data-hx-swap-oob="true"' in totals
     numbers = re.findall(r"<dd>(\d+)</dd>", totals)
     assert numbers == ["2", "3", "2", "2", "2"]  # groups, adults, children, languages, new
     form = re.search(r'<form id="record-form".*?</form>', html, re.S).group(0)
-    assert 'hx-swap-oob="true"' in form
+    assert 'data-hx-swap-oob="true"' in form
     assert 'value="ar" checked' not in form  # the form is reset
     assert "Besöket är sparat." in html
     assert visit_count() == 2

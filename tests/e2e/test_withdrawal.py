@@ -54,7 +54,7 @@ def test_withdrawn_consent_removes_the_contact_details_from_the_coordinators_vie
     expect(row.locator(".badge").first).to_have_text("Avslutad")
     expect(row.locator(".badge").nth(1)).to_have_text("Återkallad")
     # Asking again (a stale tab's form) reveals nothing either.
-    token = json.loads(coordinator.locator("body").get_attribute("hx-headers"))
+    token = json.loads(coordinator.locator("body").get_attribute("data-hx-headers"))
     answer = coordinator.request.post(f"/queue/referrals/{referral_id}/contact", headers=token)
     assert answer.ok and PHONE not in answer.text() and NAME not in answer.text()
 
