@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -71,6 +72,16 @@ service_coordinators = db.Table(
     db.Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The services a site offers on its premises (its public page lists them; a service's page
+# names the sites where it is held).
+site_services = db.Table(
+    "site_service",
+    db.Column("site_id", ForeignKey("site.id", ondelete="CASCADE"), primary_key=True),
+    db.Column(
+        "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
 
 class Site(db.Model):
     """An öppen förskola."""
@@ -81,8 +92,18 @@ class Site(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What a visitor needs to come back (its public page, the receipt, how to withdraw).
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # [[weekday (1 = Monday), "HH:MM", "HH:MM"], ...] (app.info.hours); None: not given.
+    weekly_hours: Mapped[list | None] = mapped_column(JSON)
 
     organisation: Mapped[Organisation] = relationship(back_populates="sites")
+    services: Mapped[list[Service]] = relationship(
+        secondary=site_services, order_by="Service.sort_order"
+    )
 
 
 class User(UserMixin, db.Model):
@@ -240,7 +261,9 @@ class Service(db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
-    opening_hours: Mapped[str] = mapped_column(String(300), default="")
+    opening_hours: Mapped[str] = mapped_column(String(300), default="")  # a note on the hours
+    weekly_hours: Mapped[list | None] = mapped_column(JSON)  # as Site.weekly_hours
+    apply_url: Mapped[str] = mapped_column(String(300), default="", server_default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=100)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -282,6 +305,7 @@ class ConsentText(db.Model):
     legal_basis: Mapped[str] = mapped_column(String(20), default=LegalBasis.CONSENT)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default=ConsentTextStatus.DRAFT)
+    audio_filename: Mapped[str | None] = mapped_column(String(120))  # a recorded reading
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
