@@ -1,4 +1,5 @@
-"""Locale selection, text direction and the list of UI languages.
+"""Locale selection, text direction, the list of UI languages and the content locales (the
+UI languages plus easy-to-read Swedish, in which admins write service and consent texts).
 
 Order: the locale in a public URL, then the signed-in user's preference, then the choice made
 with the language switcher, then Accept-Language, then Swedish.
@@ -21,12 +22,32 @@ LOCALES: dict[str, str] = {
 }
 DEFAULT_LOCALE = "sv"
 
+# Easy-to-read Swedish (lättläst): a variant of the Swedish texts, not a UI language. Its pages
+# live under /sv-ll/ (the URL's locale segment, so every public route serves it as it is),
+# say lang="sv" and keep the Swedish UI; only the texts admins write (services, consent) differ.
+EASY_SWEDISH = "sv-ll"
+
+# Every locale a service or consent text is written in, in the language pickers' order:
+# the UI languages, with lättläst right after Swedish. The one list of content locales: the
+# public pickers, the text editors, the catalogue and the seeds all read it.
+CONTENT_LOCALES: dict[str, str] = {
+    DEFAULT_LOCALE: LOCALES[DEFAULT_LOCALE],
+    EASY_SWEDISH: "Lättläst svenska",
+    **LOCALES,
+}
+
 # Our own rule: Babel reports ltr for ckb, but Sorani in Arabic script is written right to left.
 RTL_LOCALES = frozenset({"ar", "fa", "ckb"})
 
 
 def text_direction(locale: str) -> str:
     return "rtl" if locale in RTL_LOCALES else "ltr"
+
+
+def ui_locale(locale: str) -> str:
+    """The UI language a content locale is shown in, and so its lang attribute and the voice
+    that reads it: Swedish for lättläst, the locale itself for the others."""
+    return DEFAULT_LOCALE if locale == EASY_SWEDISH else locale
 
 
 def current_locale() -> str:
@@ -36,8 +57,9 @@ def current_locale() -> str:
 
 def fallback_locales(locale: str) -> tuple[str, ...]:
     """The locales a text is looked for in, in order: the reader's, then Swedish (the source
-    every service and consent text is written in first). Service names, the public pages'
-    service texts and the consent screen all fall back by this one rule."""
+    every service and consent text is written in first; lättläst falls back to it too).
+    Service names, the public pages' service texts and the consent screen all fall back by
+    this one rule."""
     return tuple(dict.fromkeys((locale, DEFAULT_LOCALE)))
 
 
@@ -75,8 +97,8 @@ def select_locale() -> str:
     if not has_request_context():
         return DEFAULT_LOCALE  # a command (catalogue import, digest): no reader to ask
     url_locale = (request.view_args or {}).get("lang") if request else None
-    if url_locale in LOCALES:
-        return url_locale
+    if url_locale in CONTENT_LOCALES:
+        return ui_locale(url_locale)
     forced = g.get("locale_override")
     if forced in LOCALES:
         return forced

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from . import choices, languages
 from .choices import Role
-from .i18n import LOCALES, current_locale, text_direction
+from .i18n import CONTENT_LOCALES, LOCALES, current_locale, text_direction, ui_locale
 from .web import new_form_key
 
 # (endpoint, label, roles allowed).
@@ -56,6 +56,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         label=choices.label,
         language_name=language_name,
+        ui_locale=ui_locale,  # a content locale's lang attribute: "sv" for lättläst
+        content_locales=CONTENT_LOCALES,
         **{kind.__name__: kind for kind in choices.Labelled.__subclasses__()},
     )
 

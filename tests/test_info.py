@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.choices import Role, TranslationStatus
 from app.extensions import db
-from app.i18n import LOCALES
+from app.i18n import CONTENT_LOCALES, LOCALES
 from app.info import RESERVED_SLUGS, catalogue
 from app.info.catalogue import (
     SeedError,
@@ -72,7 +72,7 @@ def core(org):
 # ---------------------------------------------------------------- seeding
 
 
-def test_seed_gives_every_core_service_in_all_eight_locales_swedish_reviewed(org):
+def test_seed_gives_every_core_service_in_every_content_locale_swedish_reviewed(org):
     seed_core_services(org)
     seed_core_services(org)  # a second run adds nothing
     db.session.commit()
@@ -82,7 +82,7 @@ def test_seed_gives_every_core_service_in_all_eight_locales_swedish_reviewed(org
         )
     ).all()
     assert {slug for slug, _l, _s in rows} == set(CORE_SERVICES)
-    assert len(rows) == len(CORE_SERVICES) * len(LOCALES)
+    assert len(rows) == len(CORE_SERVICES) * len(CONTENT_LOCALES)
     for _slug, locale, status in rows:
         expected = TranslationStatus.REVIEWED if locale == "sv" else TranslationStatus.DRAFT
         assert status == expected
@@ -98,7 +98,7 @@ def test_each_seed_file_imports_cleanly_and_exports_as_shipped(org, path):
     assert import_catalogue(org, shipped) == {"created": 1, "updated": 0}
     assert export_catalogue(org)["services"] == shipped["services"]
     record = shipped["services"][0]
-    assert record["id"] == path.stem and list(record["translations"]) == list(LOCALES)
+    assert record["id"] == path.stem and list(record["translations"]) == list(CONTENT_LOCALES)
     assert path.read_text(encoding="utf-8") == (
         json.dumps(shipped, ensure_ascii=False, indent=2) + "\n"
     )
@@ -418,7 +418,7 @@ def test_admin_list_shows_missing_draft_and_reviewed_per_locale(client, login, a
     assert f'href="/admin/services/{service.id}/texts/sv"' in page
     assert page.count("badge-reviewed") == 1
     assert page.count("badge-draft") == 1
-    assert page.count("badge-missing") == len(LOCALES) - 2
+    assert page.count("badge-missing") == len(CONTENT_LOCALES) - 2
 
 
 def test_admin_creates_a_service_and_its_translation(client, login, admin, org):
@@ -695,7 +695,7 @@ def test_catalogue_round_trips_through_json_export_and_import(client, login, adm
     assert first["phones"] == [{"number": "08-123 45 67"}]
     assert first["locations"] == [{"addresses": [{"address_1": "Storgatan 1, 123 45 Staden"}]}]
     assert first["schedules"] == [{"description": "Mån–fre 9–16"}]
-    assert set(first["translations"]) == set(LOCALES)
+    assert set(first["translations"]) == set(CONTENT_LOCALES)
 
     other_org = make.org()
     other_admin = make.user(org=other_org, role=Role.ADMIN)

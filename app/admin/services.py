@@ -19,7 +19,7 @@ from .. import audit
 from ..access import roles
 from ..choices import Role, TranslationStatus
 from ..extensions import db
-from ..i18n import DEFAULT_LOCALE, LOCALES
+from ..i18n import CONTENT_LOCALES, DEFAULT_LOCALE
 from ..info import audio, catalogue
 from ..info.forms import NewServiceForm, ServiceForm, TranslationForm
 from ..models import Service, ServiceTranslation
@@ -55,7 +55,7 @@ class ConfirmForm(FlaskForm):
 def checked_locale(code: str) -> str:
     """The locale of the text being edited; named `code` in URLs because `lang` would switch
     the admin's own interface language (see i18n.select_locale)."""
-    if code not in LOCALES:
+    if code not in CONTENT_LOCALES:  # lättläst (sv-ll) is edited like the others
         abort(404)
     return code
 

@@ -2,11 +2,12 @@
 Referral HSDS, and the seeding of the core services from their files in seed/services/.
 
 The core services' texts are data: one file per service (seed/services/<slug>.json), a
-catalogue in the export's shape holding that one service in all eight locales, read by the
-same import admins use, so a file is checked as an uploaded one is. Seed texts are general
-and true across Swedish municipalities; a municipality adds its own address, phone and
-opening hours. Swedish is the source and is marked reviewed; the other locales are drafts
-until a person who reads them checks them.
+catalogue in the export's shape holding that one service in every content locale (the eight
+UI languages and lättläst, sv-ll), read by the same import admins use, so a file is checked
+as an uploaded one is. Seed texts are general and true across Swedish municipalities; a
+municipality adds its own address, phone and opening hours. Swedish is the source and is
+marked reviewed; the other locales, lättläst too, are drafts until a person who reads them
+checks them.
 
 Export/import shape (HSDS 3 field names where they fit):
 
@@ -38,7 +39,7 @@ from werkzeug.datastructures import MultiDict
 from .. import audit
 from ..choices import TranslationStatus
 from ..extensions import db
-from ..i18n import DEFAULT_LOCALE, LOCALES
+from ..i18n import CONTENT_LOCALES, DEFAULT_LOCALE
 from ..models import Organisation, Service, ServiceTranslation
 from ..text_input import clean_text
 from .forms import ServiceForm, TranslationForm
@@ -287,7 +288,7 @@ def _parse_service(
         errors.append(_("%(where)s: svensk text saknas.", where=where))
     for locale, text in translations.items():
         place = f"{where}.translations.{locale}"
-        if locale not in LOCALES:
+        if locale not in CONTENT_LOCALES:
             errors.append(_("%(where)s: okänt språk.", where=place))
             continue
         if not isinstance(text, dict):

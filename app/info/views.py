@@ -22,7 +22,7 @@ from .. import audit
 from ..access import ALL_STAFF, PUBLIC, public, roles
 from ..auth.signin import password_step
 from ..extensions import db
-from ..i18n import LOCALES, best_match, current_locale
+from ..i18n import CONTENT_LOCALES, best_match, current_locale
 from ..models import User
 from ..web import form_status
 from . import bp
@@ -72,8 +72,11 @@ def mark_cacheable(response):
 
 
 def wrong_locale(lang: str, endpoint: str, **values):
-    """A locale we do not serve: go to the closest one (e.g. /ar-SE/ -> /ar/)."""
-    return redirect(url_for(endpoint, lang=best_match(lang), **values), code=302)
+    """A locale we do not serve: go to the closest one (e.g. /ar-SE/ -> /ar/, /SV_LL/ ->
+    /sv-ll/; lättläst only when asked for, as browsers never do)."""
+    written = lang.replace("_", "-").lower()
+    target = written if written in CONTENT_LOCALES else best_match(lang)
+    return redirect(url_for(endpoint, lang=target, **values), code=302)
 
 
 def not_found(lang: str):
@@ -94,7 +97,7 @@ def entry():
 @bp.get("/<locale:lang>/")
 @public
 def index(lang: str):
-    if lang not in LOCALES:
+    if lang not in CONTENT_LOCALES:
         return wrong_locale(lang, "info.index")
     org = public_organisation()
     services = active_services(org)
@@ -108,7 +111,7 @@ def index(lang: str):
 @public
 def how_to_withdraw(lang: str):
     """Public: how a visitor withdraws consent (the receipt's QR code points here)."""
-    if lang not in LOCALES:
+    if lang not in CONTENT_LOCALES:
         abort(404)
     return render_template("info/how_to_withdraw.html")
 
@@ -128,7 +131,7 @@ def print_view(lang: str, slug: str):
 
 def _service_page(lang: str, slug: str, endpoint: str, template: str, with_qr: bool = False):
     """One service's text in `lang` (Swedish where it has none yet) as `template`."""
-    if lang not in LOCALES:
+    if lang not in CONTENT_LOCALES:
         return wrong_locale(lang, endpoint, slug=slug)
     found, text = find_service(lang, slug)
     if text is None:
@@ -141,7 +144,7 @@ def _service_page(lang: str, slug: str, endpoint: str, template: str, with_qr: b
 @bp.get("/<locale:lang>/<slug>/qr.svg")
 @public
 def qr(lang: str, slug: str):
-    if lang not in LOCALES:
+    if lang not in CONTENT_LOCALES:
         return wrong_locale(lang, "info.qr", slug=slug)
     found, text = find_service(lang, slug)
     if text is None:
@@ -156,7 +159,7 @@ def qr(lang: str, slug: str):
 @public
 def audio(lang: str, slug: str):
     """The recorded reading of one translation, with the mimetype stored with it."""
-    found, text = find_service(lang, slug) if lang in LOCALES else (None, None)
+    found, text = find_service(lang, slug) if lang in CONTENT_LOCALES else (None, None)
     if text is None or text.locale != lang or not text.audio_filename:
         abort(404)
     path = audio_dir() / text.audio_filename
