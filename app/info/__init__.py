@@ -7,8 +7,13 @@ reachable until the staff member signs in again).
 Also the public page on how to withdraw consent (the receipt's QR code points there), and
 the service catalogue: its seed texts, import and export (`catalogue`).
 
-Modules: `queries` (which organisation and which text a visitor sees), `audio` (uploaded
-recordings), `catalogue`, `forms`, `views`, `commands` (`flask catalogue-export`/`-import`).
+Each open preschool has a public page too, `/<lang>/site/<id>`: address, opening hours, a map
+link, phone, and the services held there; a service's page shows where, when and how to
+apply in this municipality.
+
+Modules: `queries` (which organisation and which text a visitor sees, its sites), `hours`
+(opening hours per weekday), `places` (map links), `audio` (uploaded recordings),
+`catalogue`, `forms`, `views`, `commands` (`flask catalogue-export`/`-import`).
 
 Public pages are light on purpose: their own base template without htmx or app.js, and cacheable
 for five minutes when nobody is signed in.
@@ -16,6 +21,9 @@ for five minutes when nobody is signed in.
 
 from flask import Blueprint
 from werkzeug.routing import BaseConverter
+
+from .hours import week_rows
+from .places import map_url
 
 bp = Blueprint("info", __name__)
 
@@ -29,9 +37,13 @@ class LocaleConverter(BaseConverter):
 
 # Registered when the blueprint is, so before the routes in views.py that use it.
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("locale", LocaleConverter))
+# A site's or a service's hours and map link, for every page that shows where to come (the
+# public pages, and the receipt and consent screens of the referrals area).
+bp.add_app_template_global(week_rows, "opening_hours")
+bp.add_app_template_global(map_url, "map_url")
 
 
 # Words that public routes use right after /<lang>/ (/<lang>/withdraw), so no service may take
 # them as its slug: /<lang>/<slug> would never reach it. A new /<lang>/<word> route adds its
 # word here; tests/test_shape.py walks the URL map and fails until it does.
-RESERVED_SLUGS = frozenset({"withdraw"})
+RESERVED_SLUGS = frozenset({"withdraw", "site"})

@@ -1,12 +1,13 @@
-"""Reads of the public pages: which organisation a visitor sees, and which text of a service
-(the visitor's language, else Swedish) in one query."""
+"""Reads of the public pages: which organisation a visitor sees, which text of a service
+(the visitor's language, else Swedish) in one query, and the organisation's open preschools
+(sites) with the services held at each."""
 
 from flask import current_app, session
 from sqlalchemy import select
 
 from ..extensions import db
 from ..i18n import fallback_locales
-from ..models import Organisation, Service, ServiceTranslation
+from ..models import Organisation, Service, ServiceTranslation, Site, site_services
 
 
 def public_organisation() -> Organisation | None:
@@ -64,3 +65,42 @@ def find_service(lang: str, slug: str) -> tuple[Service | None, ServiceTranslati
     if service is None:
         return None, None
     return service, translations_for([service.id], lang).get(service.id)
+
+
+def public_sites(org: Organisation | None) -> list[Site]:
+    """The organisation's active open preschools, by name."""
+    if org is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Site).where(Site.organisation_id == org.id, Site.is_active).order_by(Site.name)
+        )
+    )
+
+
+def find_site(site_id: int) -> Site | None:
+    """An active site of the organisation visitors see, or None (another organisation's
+    site is as unknown here as a missing one)."""
+    org = public_organisation()
+    if org is None:
+        return None
+    return db.session.scalar(
+        select(Site).where(Site.id == site_id, Site.organisation_id == org.id, Site.is_active)
+    )
+
+
+def offered_services(site: Site) -> list[Service]:
+    """The active services held at `site`, in the catalogue's order."""
+    return [s for s in site.services if s.is_active]
+
+
+def sites_offering(service: Service) -> list[Site]:
+    """The active sites where `service` is held, by name."""
+    return list(
+        db.session.scalars(
+            select(Site)
+            .join(site_services, site_services.c.site_id == Site.id)
+            .where(site_services.c.service_id == service.id, Site.is_active)
+            .order_by(Site.name)
+        )
+    )

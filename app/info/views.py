@@ -28,7 +28,16 @@ from ..web import form_status
 from . import bp
 from .audio import AUDIO_TYPES, audio_dir
 from .forms import KioskExitForm
-from .queries import active_services, find_service, public_organisation, translations_for
+from .queries import (
+    active_services,
+    find_service,
+    find_site,
+    offered_services,
+    public_organisation,
+    public_sites,
+    sites_offering,
+    translations_for,
+)
 
 PUBLIC_MAX_AGE = 300
 
@@ -104,16 +113,42 @@ def index(lang: str):
     texts = translations_for([s.id for s in services], lang)
     cards = [(s, texts[s.id]) for s in services if s.id in texts]
     fallback = any(text.locale != lang for _service, text in cards)
-    return public_page("info/index.html", lang=lang, org=org, cards=cards, fallback=fallback)
+    return public_page(
+        "info/index.html",
+        lang=lang,
+        org=org,
+        cards=cards,
+        fallback=fallback,
+        sites=public_sites(org),
+    )
 
 
 @bp.get("/<locale:lang>/withdraw")
 @public
 def how_to_withdraw(lang: str):
-    """Public: how a visitor withdraws consent (the receipt's QR code points here)."""
+    """Public: how a visitor withdraws consent (the receipt's QR code points here), with the
+    open preschools to go to or call."""
     if lang not in CONTENT_LOCALES:
-        abort(404)
-    return render_template("info/how_to_withdraw.html")
+        return wrong_locale(lang, "info.how_to_withdraw")
+    org = public_organisation()
+    return public_page("info/how_to_withdraw.html", lang=lang, org=org, sites=public_sites(org))
+
+
+@bp.get("/<locale:lang>/site/<int:site_id>")
+@public
+def site(lang: str, site_id: int):
+    """One open preschool: address, opening hours, map link, phone, the services held there."""
+    if lang not in CONTENT_LOCALES:
+        return wrong_locale(lang, "info.site", site_id=site_id)
+    found = find_site(site_id)
+    if found is None:
+        return not_found(lang)
+    services = offered_services(found)
+    texts = translations_for([s.id for s in services], lang)
+    offered = [(s, texts[s.id]) for s in services if s.id in texts]
+    return public_page(
+        "info/site.html", lang=lang, org=found.organisation, site=found, services=offered
+    )
 
 
 @bp.get("/<locale:lang>/<slug>")
@@ -138,7 +173,16 @@ def _service_page(lang: str, slug: str, endpoint: str, template: str, with_qr: b
         return not_found(lang)
     url = absolute_service_url(lang, slug)
     qr_code = qr_svg(url).decode() if with_qr else None
-    return public_page(template, lang=lang, service=found, text=text, page_url=url, qr=qr_code)
+    return public_page(
+        template,
+        lang=lang,
+        org=found.organisation,
+        service=found,
+        sites=sites_offering(found),
+        text=text,
+        page_url=url,
+        qr=qr_code,
+    )
 
 
 @bp.get("/<locale:lang>/<slug>/qr.svg")
