@@ -64,6 +64,17 @@ ACTION_LABELS = {
     # visits
     "visit.update": _l("Besök ändrat"),
     "visit.delete": _l("Besök borttaget"),
+    # the programme
+    "activity.create": _l("Aktivitet skapad"),
+    "activity.update": _l("Aktivitet ändrad"),
+    "activity.schedule": _l("Schema för aktivitet sparat"),
+    "activity.unschedule": _l("Schema för aktivitet borttaget"),
+    "activity_kind.create": _l("Typ av aktivitet tillagd"),
+    "session.cancel": _l("Tillfälle inställt"),
+    "session.restore": _l("Inställt tillfälle blir av igen"),
+    "session.move": _l("Tillfälle flyttat"),
+    "session.attendance": _l("Närvaro registrerad"),
+    "outreach.create": _l("Uppsökande kontakt registrerad"),
     # administration
     "user_created": _l("Användare skapad"),
     "user_updated": _l("Användare ändrad"),

@@ -235,6 +235,78 @@ LABELS.update(
 )
 
 
+class ActivityKind(Labelled):
+    """(area: programme) The built-in kinds of activity an open preschool holds; an admin adds
+    more as `ActivityKindRow` rows of the organisation. Statistics count by this code."""
+
+    OPEN_SESSION = "open_session"
+    SFI = "sfi"
+    LANGUAGE_CAFE = "language_cafe"
+    PARENTING_GROUP = "parenting_group"
+    INFORMATION_MEETING = "information_meeting"
+    STUDY_VISIT = "study_visit"
+    SUPPORT_CONVERSATION = "support_conversation"
+    OTHER = "other"
+
+
+class SessionStatus(Labelled):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class SessionChange(Labelled):
+    """(area: programme) Why a session was cancelled or moved, shown to visitors in their
+    language: coded, so it translates and no free text about a person reaches a public page."""
+
+    STAFF_ILLNESS = "staff_illness"
+    HOLIDAY = "holiday"
+    ROOM_UNAVAILABLE = "room_unavailable"
+    PARTNER_CANCELLED = "partner_cancelled"
+    WEATHER = "weather"
+    OTHER = "other"
+
+
+class OutreachPlace(Labelled):
+    """(area: programme) Where a bridge builder met people outside the open preschool."""
+
+    SFI_SCHOOL = "sfi_school"
+    CHILD_HEALTH = "child_health"
+    LIBRARY = "library"
+    FAITH_COMMUNITY = "faith_community"
+    HOUSING_AREA = "housing_area"
+    HOME_VISIT = "home_visit"
+    OTHER = "other"
+
+
+LABELS.update(
+    {
+        ActivityKind.OPEN_SESSION: _l("Öppen verksamhet"),
+        ActivityKind.SFI: _l("SFI på öppna förskolan"),
+        ActivityKind.LANGUAGE_CAFE: _l("Språkcafé"),
+        ActivityKind.PARENTING_GROUP: _l("Föräldragrupp"),
+        ActivityKind.INFORMATION_MEETING: _l("Informationsmöte"),
+        ActivityKind.STUDY_VISIT: _l("Studiebesök"),
+        ActivityKind.SUPPORT_CONVERSATION: _l("Enskilt stödsamtal"),
+        ActivityKind.OTHER: _l("Annan aktivitet"),
+        SessionStatus.SCHEDULED: _l("Planerad"),
+        SessionStatus.CANCELLED: _l("Inställd"),
+        SessionChange.STAFF_ILLNESS: _l("Personalen är sjuk"),
+        SessionChange.HOLIDAY: _l("Helgdag eller lov"),
+        SessionChange.ROOM_UNAVAILABLE: _l("Lokalen går inte att använda"),
+        SessionChange.PARTNER_CANCELLED: _l("Samarbetspartnern kan inte komma"),
+        SessionChange.WEATHER: _l("Vädret"),
+        SessionChange.OTHER: _l("Annat skäl"),
+        OutreachPlace.SFI_SCHOOL: _l("SFI-skolan"),
+        OutreachPlace.CHILD_HEALTH: _l("Barnavårdscentralen (BVC)"),
+        OutreachPlace.LIBRARY: _l("Biblioteket"),
+        OutreachPlace.FAITH_COMMUNITY: _l("Trossamfund"),
+        OutreachPlace.HOUSING_AREA: _l("Bostadsområdet"),
+        OutreachPlace.HOME_VISIT: _l("Hembesök"),
+        OutreachPlace.OTHER: _l("Annan plats"),
+    }
+)
+
+
 def label(kind: type[Labelled], value: str) -> str:
     """The translated label of a stored code of `kind`, for every page, list and export; a code
     that is not (or no longer) in the list shows as itself rather than failing the page."""

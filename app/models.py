@@ -3,7 +3,7 @@ contact details live only in `ContactDetails`, which only `app.privacy` reads or
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,6 +28,7 @@ from .choices import (
     LegalBasis,
     ReferralStatus,
     Role,
+    SessionStatus,
     TranslationStatus,
 )
 from .extensions import db
@@ -157,6 +159,14 @@ class Visit(db.Model):
     children_3_6: Mapped[int] = mapped_column(Integer, default=0)
     is_new: Mapped[bool] = mapped_column(Boolean, default=False)
     topics: Mapped[int] = mapped_column(Integer, default=0)  # choices.Topic bitmask
+    # (area: programme) The session the group attended, if it came to one; where the visit
+    # happened when it was outreach (a choices.OutreachPlace code; None is the site's room);
+    # and whether the group first heard of the open preschool from outreach.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activity_session.id", ondelete="SET NULL"), index=True
+    )
+    outreach_place: Mapped[str | None] = mapped_column(String(20))
+    after_outreach: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), index=True
     )
@@ -516,3 +526,173 @@ class IdempotencyKey(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     target: Mapped[str] = mapped_column(String(200))  # the URL to show again on a retry
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+# ---------------------------------------------------------------- the programme (area: programme)
+
+
+class ActivityKindRow(db.Model):
+    """A kind of activity an admin added beyond `choices.ActivityKind`, named per locale."""
+
+    __tablename__ = "activity_kind"
+    __table_args__ = (UniqueConstraint("organisation_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    names: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> name; "sv" always
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Activity(db.Model):
+    """Something a site holds again and again (a language café, a parenting group) or once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # ActivityKind or an ActivityKindRow code
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="SET NULL"))
+    partner_name: Mapped[str] = mapped_column(String(120), default="")
+    languages: Mapped[list] = mapped_column(JSON, default=list)  # language codes it is held in
+    room: Mapped[str] = mapped_column(String(60), default="")  # "" is the site's own room
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    needs_registration: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    site: Mapped[Site] = relationship()
+    service: Mapped[Service | None] = relationship()
+    translations: Mapped[list[ActivityTranslation]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan"
+    )
+    schedules: Mapped[list[ActivitySchedule]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="ActivitySchedule.id"
+    )
+
+
+class ActivityTranslation(db.Model):
+    """An activity's name and description in one locale (the same rules as a service's)."""
+
+    __table_args__ = (UniqueConstraint("activity_id", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default=TranslationStatus.DRAFT)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="translations")
+
+
+class ActivitySchedule(db.Model):
+    """When an activity recurs: an iCalendar RRULE (RFC 5545, without DTSTART) from `starts_on`
+    to `ends_on`, at a wall-clock time in the organisation's zone. Its sessions are written out
+    as rows (`ActivitySession`) when the schedule is saved, so a week is read by date."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(200))  # e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=TU
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    activity: Mapped[Activity] = relationship(back_populates="schedules")
+
+
+class ActivitySession(db.Model):
+    """One date an activity is held (or was to be). Cancelled and moved sessions stay, with a
+    coded reason, so visitors see why and statistics count them."""
+
+    __table_args__ = (
+        Index("ix_activity_session_site_date", "site_id", "on_date"),
+        Index("ix_activity_session_org_date", "organisation_id", "on_date", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activity.id", ondelete="CASCADE"), index=True
+    )
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activity_schedule.id", ondelete="SET NULL"), index=True
+    )
+    on_date: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    room: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[str] = mapped_column(String(12), default=SessionStatus.SCHEDULED)
+    change_reason: Mapped[str | None] = mapped_column(String(30))  # choices.SessionChange
+    moved_from: Mapped[date | None] = mapped_column(Date)  # the planned date, once moved
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    activity: Mapped[Activity] = relationship()
+    attendance: Mapped[SessionAttendance | None] = relationship(
+        back_populates="session", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class SessionAttendance(db.Model):
+    """Who came to a session, as counts only, like a visit: adults by gender, children by age
+    band, how many were new, and the individual conversations held. Groups recorded as visits
+    and counted as attending (`Visit.session_id`) are added to these when figures are shown.
+    Stored exactly, however small; statistics hide small counts."""
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("activity_session.id", ondelete="CASCADE"), primary_key=True
+    )
+    women: Mapped[int] = mapped_column(Integer, default=0)
+    men: Mapped[int] = mapped_column(Integer, default=0)
+    other_adults: Mapped[int] = mapped_column(Integer, default=0)
+    children_0_1: Mapped[int] = mapped_column(Integer, default=0)
+    children_1_3: Mapped[int] = mapped_column(Integer, default=0)
+    children_3_6: Mapped[int] = mapped_column(Integer, default=0)
+    new_people: Mapped[int] = mapped_column(Integer, default=0)  # of the adults, first time here
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    session: Mapped[ActivitySession] = relationship(back_populates="attendance")
+    languages: Mapped[list[AttendanceLanguage]] = relationship(
+        cascade="all, delete-orphan", order_by="AttendanceLanguage.code"
+    )
+
+    @property
+    def adults(self) -> int:
+        return self.women + self.men + self.other_adults
+
+    @property
+    def children(self) -> int:
+        return self.children_0_1 + self.children_1_3 + self.children_3_6
+
+
+class AttendanceLanguage(db.Model):
+    """A language spoken at a session, counted per session like `VisitLanguage` per visit."""
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("session_attendance.session_id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+
+
+class InformationContact(db.Model):
+    """(area: programme) Outreach: people a bridge builder informed about the open preschool
+    somewhere else (a coded place), counted, never named."""
+
+    __table_args__ = (Index("ix_information_contact_site_date", "site_id", "on_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    on_date: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(20))  # choices.OutreachPlace
+    people: Mapped[int] = mapped_column(Integer, default=1)
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

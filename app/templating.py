@@ -18,6 +18,7 @@ from .web import new_form_key
 NAVIGATION = (
     ("visits.today", _l("Idag"), (Role.STAFF, Role.COORDINATOR, Role.ADMIN)),
     ("referrals.mine", _l("Mina hänvisningar"), (Role.STAFF, Role.COORDINATOR, Role.ADMIN)),
+    ("programme.activities", _l("Program"), (Role.STAFF, Role.ADMIN)),
     ("queue.index", _l("Köer"), (Role.COORDINATOR, Role.ADMIN)),
     ("stats.dashboard", _l("Statistik"), (Role.COORDINATOR, Role.ADMIN)),
     ("admin.index", _l("Administration"), (Role.ADMIN,)),
@@ -57,6 +58,7 @@ def register(app: Flask) -> None:
         label=choices.label,
         language_name=language_name,
         ui_locale=ui_locale,  # a content locale's lang attribute: "sv" for lättläst
+        text_direction=text_direction,
         content_locales=CONTENT_LOCALES,
         **{kind.__name__: kind for kind in choices.Labelled.__subclasses__()},
     )

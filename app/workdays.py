@@ -16,6 +16,18 @@ def _swedish_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
 
 
+@cache
+def _public_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(
+        "SE", years=year, categories=("public", "de_facto"), include_sundays=False
+    )
+
+
+def is_public_holiday(day: date) -> bool:
+    """A Swedish public holiday or one of the eves offices close on; an ordinary Sunday is not."""
+    return day in _public_holidays(day.year)
+
+
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _swedish_holidays(day.year)
 

@@ -26,7 +26,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import LegalBasis, Role
-from ..i18n import LOCALES
+from ..i18n import CONTENT_LOCALES, LOCALES
 from ..models import Site, User
 from ..text_input import clean_text, name_text
 from ..validators import RowForm, Unique
@@ -167,7 +167,7 @@ class AuditFilterForm(FlaskForm):
 
 
 class ConsentTextForm(FlaskForm):
-    locale = SelectField(_l("Språk"), choices=lambda: list(LOCALES.items()))
+    locale = SelectField(_l("Språk"), choices=lambda: list(CONTENT_LOCALES.items()))
     legal_basis = SelectField(_l("Rättslig grund"), choices=LegalBasis.choices)
     body = TextAreaField(
         _l("Text"),

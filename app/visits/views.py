@@ -18,6 +18,7 @@ from ..access import signed_in
 from ..choices import PartOfDay, Topic
 from ..extensions import db
 from ..models import Site, User, Visit, VisitLanguage
+from ..programme.queries import sessions_between
 from ..scope import site_for_user, sites_query
 from ..web import (
     claim_form_key,
@@ -62,6 +63,11 @@ class TodayView:
         self.page_number = page
         self.editable_since = local_day_start_utc(self.day)
         self._label_cache: dict[int | str | tuple[str, ...], str] = {}
+
+    @cached_property
+    def sessions(self):
+        """Today's sessions at the site (area: programme), named in the reader's language."""
+        return sessions_between([self.site.id], self.day, self.day, self.ui_locale)
 
     @cached_property
     def totals(self):

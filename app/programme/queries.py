@@ -1,0 +1,230 @@
+"""(area: programme) Reads of the programme: the names of kinds and activities in the reader's
+language (one rule, the services' fallback), the sessions of some sites between two dates with
+their names in the same query, the sessions a user may act on, and the clash check of a room."""
+
+from dataclasses import dataclass
+from datetime import date, time
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from ..choices import ActivityKind, SessionStatus
+from ..extensions import db
+from ..i18n import fallback_locales
+from ..models import (
+    Activity,
+    ActivityKindRow,
+    ActivitySession,
+    ActivityTranslation,
+    Site,
+    User,
+    Visit,
+)
+from ..scope import one_or_404, site_ids
+
+
+def activity_text_column(field: str, locale: str) -> ColumnElement[str]:
+    """An activity's name or description in `locale`, else in Swedish, as a column of a query
+    over `Activity` (correlated lookups on the (activity, locale) unique index)."""
+    column = getattr(ActivityTranslation, field)
+    candidates = [
+        select(column)
+        .where(ActivityTranslation.activity_id == Activity.id, ActivityTranslation.locale == code)
+        .scalar_subquery()
+        for code in fallback_locales(locale)
+    ]
+    return func.coalesce(*candidates, "").label(field)
+
+
+def activity_locale_column(locale: str) -> ColumnElement[str]:
+    """The locale the name above was found in, so a page marks Swedish text as Swedish."""
+    candidates = [
+        select(ActivityTranslation.locale)
+        .where(ActivityTranslation.activity_id == Activity.id, ActivityTranslation.locale == code)
+        .scalar_subquery()
+        for code in fallback_locales(locale)
+    ]
+    return func.coalesce(*candidates, "sv").label("text_locale")
+
+
+def kind_labels(organisation_id: int, locale: str) -> dict[str, str]:
+    """Every kind's name in `locale`: the built-in kinds' translated labels, then the kinds the
+    organisation added (their name in `locale`, else Swedish). The one lookup every page and
+    export uses."""
+    labels = {kind.value: kind.label for kind in ActivityKind}
+    rows = db.session.scalars(
+        select(ActivityKindRow).where(ActivityKindRow.organisation_id == organisation_id)
+    )
+    for row in rows:
+        names = row.names or {}
+        labels[row.code] = next(
+            (names[code] for code in fallback_locales(locale) if names.get(code)), row.code
+        )
+    return labels
+
+
+def kind_choices(
+    organisation_id: int, locale: str, keep: str | None = None
+) -> list[tuple[str, str]]:
+    """The kinds an admin may pick: built-in ones, then active added ones (and `keep`, the
+    current kind of an activity being edited, even if it was retired)."""
+    active = set(
+        db.session.scalars(
+            select(ActivityKindRow.code).where(
+                ActivityKindRow.organisation_id == organisation_id, ActivityKindRow.is_active
+            )
+        )
+    )
+    labels = kind_labels(organisation_id, locale)
+    builtin = [k.value for k in ActivityKind]
+    added = sorted(
+        (c for c in labels if c not in builtin and (c in active or c == keep)),
+        key=lambda c: labels[c].lower(),
+    )
+    return [(code, labels[code]) for code in builtin + added]
+
+
+def pictogram(kind: str) -> str:
+    """The pictogram file of a kind; an added kind shows the "other" one."""
+    value = kind if kind in {k.value for k in ActivityKind} else ActivityKind.OTHER.value
+    return f"img/activities/{value}.svg"
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session: ActivitySession
+    name: str
+    description: str
+    text_locale: str
+    kind: str
+    site_name: str
+    languages: list[str]
+    needs_registration: bool
+    partner_name: str
+
+    @property
+    def cancelled(self) -> bool:
+        return self.session.status == SessionStatus.CANCELLED
+
+
+def sessions_query(locale: str) -> Select:
+    return (
+        select(
+            ActivitySession,
+            activity_text_column("name", locale),
+            activity_text_column("description", locale),
+            activity_locale_column(locale),
+            Activity.kind,
+            Site.name.label("site_name"),
+            Activity.languages,
+            Activity.needs_registration,
+            Activity.partner_name,
+        )
+        .join(Activity, Activity.id == ActivitySession.activity_id)
+        .join(Site, Site.id == ActivitySession.site_id)
+        .where(Activity.is_active)
+        .order_by(ActivitySession.on_date, ActivitySession.start_time, Activity.id)
+    )
+
+
+def sessions_between(
+    site_ids_: list[int], first: date, last: date, locale: str
+) -> list[SessionRow]:
+    """Sessions of `site_ids_` from `first` to `last` (cancelled ones too), named in `locale`."""
+    if not site_ids_:
+        return []
+    query = sessions_query(locale).where(
+        ActivitySession.site_id.in_(site_ids_),
+        ActivitySession.on_date >= first,
+        ActivitySession.on_date <= last,
+    )
+    return [SessionRow(*row) for row in db.session.execute(query)]
+
+
+def session_for_user(user: User, session_id: int) -> ActivitySession:
+    """A session at one of the user's sites, or 404."""
+    return one_or_404(
+        select(ActivitySession).where(
+            ActivitySession.id == session_id, ActivitySession.site_id.in_(site_ids(user))
+        )
+    )
+
+
+def activity_for_user(user: User, activity_id: int) -> Activity:
+    return one_or_404(
+        select(Activity).where(Activity.id == activity_id, Activity.site_id.in_(site_ids(user)))
+    )
+
+
+def activities_query(user: User, locale: str) -> Select:
+    """The activities of the user's sites with their names, for a paginated list."""
+    return (
+        select(Activity)
+        .where(Activity.site_id.in_(site_ids(user)))
+        .order_by(Activity.is_active.desc(), Activity.site_id, Activity.id)
+    )
+
+
+def room_key(room: str) -> str:
+    return " ".join((room or "").split()).casefold()
+
+
+def clashes(
+    site_id: int,
+    room: str,
+    slots: list[tuple[date, time, time]],
+    *,
+    except_activity: int | None = None,
+    except_session: int | None = None,
+) -> list[ActivitySession]:
+    """Planned sessions of other activities in the same room of the site whose time overlaps
+    one of `slots` (day, start, end). One query over the slots' date range."""
+    if not slots:
+        return []
+    days = {day for day, _start, _end in slots}
+    query = select(ActivitySession).where(
+        ActivitySession.site_id == site_id,
+        ActivitySession.status == SessionStatus.SCHEDULED,
+        ActivitySession.on_date >= min(days),
+        ActivitySession.on_date <= max(days),
+    )
+    if except_activity is not None:
+        query = query.where(ActivitySession.activity_id != except_activity)
+    if except_session is not None:
+        query = query.where(ActivitySession.id != except_session)
+    wanted = room_key(room)
+    by_day: dict[date, list[tuple[time, time]]] = {}
+    for day, start, end in slots:
+        by_day.setdefault(day, []).append((start, end))
+    found = []
+    for other in db.session.scalars(query):
+        if room_key(other.room) != wanted:
+            continue
+        for start, end in by_day.get(other.on_date, ()):
+            if start < other.end_time and other.start_time < end:
+                found.append(other)
+                break
+    return found
+
+
+@dataclass(frozen=True)
+class Headcount:
+    adults: int = 0
+    children: int = 0
+    groups: int = 0
+
+
+def visits_counted(session_ids: list[int]) -> dict[int, Headcount]:
+    """Per session, the visits counted as attending it: summed in SQL, one query."""
+    if not session_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Visit.session_id,
+            func.sum(Visit.women + Visit.men + Visit.other_adults),
+            func.sum(Visit.children_0_1 + Visit.children_1_3 + Visit.children_3_6),
+            func.count(),
+        )
+        .where(Visit.session_id.in_(session_ids))
+        .group_by(Visit.session_id)
+    )
+    return {sid: Headcount(int(a or 0), int(c or 0), int(g)) for sid, a, c, g in rows}
