@@ -3,13 +3,16 @@
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, time
 
 from argon2 import PasswordHasher
 
 from app import privacy
 from app.choices import ConsentMethod, ConsentTextStatus, Role, TranslationStatus
 from app.models import (
+    Activity,
+    ActivitySession,
+    ActivityTranslation,
     Consent,
     ConsentText,
     Organisation,
@@ -170,6 +173,38 @@ class Factory:
         )
         self._commit()
         return consent
+
+    def activity(
+        self, site: Site, kind: str = "language_cafe", name: str = "Språkcafé", **kw
+    ) -> Activity:
+        """An activity of `site` with its Swedish name (area: programme)."""
+        activity = Activity(organisation_id=site.organisation_id, site_id=site.id, kind=kind, **kw)
+        activity.translations.append(
+            ActivityTranslation(locale="sv", name=name, status=TranslationStatus.REVIEWED)
+        )
+        return self._save(activity)
+
+    def session(
+        self,
+        activity: Activity,
+        on: date | None = None,
+        start: time = time(10, 0),
+        end: time = time(12, 0),
+        **kw,
+    ) -> ActivitySession:
+        """One session of `activity`, today unless `on` says otherwise."""
+        return self._save(
+            ActivitySession(
+                organisation_id=activity.organisation_id,
+                site_id=activity.site_id,
+                activity_id=activity.id,
+                on_date=on or local_today(),
+                start_time=start,
+                end_time=end,
+                room=activity.room,
+                **kw,
+            )
+        )
 
 
 def visit_form(**overrides) -> dict:
