@@ -184,7 +184,7 @@ class Factory:
         )
         return self._save(activity)
 
-    def session(
+    def activity_session(
         self,
         activity: Activity,
         on: date | None = None,
