@@ -503,3 +503,18 @@ def test_a_bad_outreach_contact_says_why(client, site, staff, overrides, message
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert count(InformationContact) == 0
+
+
+def test_the_session_page_counts_a_visit_in_one_tap(client, make, site, staff):
+    session = make.activity_session(make.activity(site))
+    visit = make.visit(site, staff, on=local_today(), women=1, children_0_1=2)
+    page = client.get(f"/programme/sessions/{session.id}").get_data(as_text=True)
+    assert "Räkna till tillfället" in page and "1 vuxen, 2 barn" in page
+    response = client.post(f"/programme/visits/{visit.id}/session", data={"session_id": session.id})
+    assert response.location.endswith(f"/programme/sessions/{session.id}#visits")
+    assert "Räknas hit – ångra" in client.get(f"/programme/sessions/{session.id}").get_data(
+        as_text=True
+    )
+    client.post(f"/programme/visits/{visit.id}/session", data={"from_session": session.id})
+    db.session.refresh(visit)
+    assert visit.session_id is None

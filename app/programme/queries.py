@@ -228,3 +228,20 @@ def visits_counted(session_ids: list[int]) -> dict[int, Headcount]:
         .group_by(Visit.session_id)
     )
     return {sid: Headcount(int(a or 0), int(c or 0), int(g)) for sid, a, c, g in rows}
+
+
+def visits_of_the_day(session: ActivitySession, limit: int = 25) -> list[Visit]:
+    """The site's visits of the session's day that are counted to it or to no session yet,
+    newest first: what staff tap to count a group as attending."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .where(
+                Visit.site_id == session.site_id,
+                Visit.visit_date == session.on_date,
+                (Visit.session_id.is_(None)) | (Visit.session_id == session.id),
+            )
+            .order_by(Visit.created_at.desc(), Visit.id.desc())
+            .limit(limit)
+        )
+    )

@@ -45,6 +45,7 @@ from .queries import (
     session_for_user,
     sessions_between,
     visits_counted,
+    visits_of_the_day,
 )
 
 PLANNERS = (Role.STAFF, Role.ADMIN)
@@ -309,6 +310,7 @@ def session_page(session, attendance_form=None, change_form=None, status: int = 
             refusal=records.attendance_refusal(session),
             language_chips=languages.chips(current_locale(), frozenset(), selected),
             kind_labels=kind_labels(current_user.organisation_id, current_locale()),
+            visits=visits_of_the_day(session) if not records.attendance_refusal(session) else [],
         ),
         status,
     )
@@ -411,6 +413,9 @@ def count_visit(visit_id: int):
             if session_
             else _("Besöket räknas inte längre till något tillfälle.")
         )
+    if session_ is not None or request.form.get("from_session", type=int):
+        back = session_id or request.form.get("from_session", type=int)
+        return redirect(url_for("programme.session", session_id=back, _anchor="visits"), code=303)
     return redirect(url_for("visits.site_today", site_id=visit.site_id), code=303)
 
 
