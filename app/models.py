@@ -220,6 +220,17 @@ class VisitCounts:
     topic_housing: Mapped[int] = mapped_column(Integer, default=0)
     topic_economy: Mapped[int] = mapped_column(Integer, default=0)
     topic_other: Mapped[int] = mapped_column(Integer, default=0)
+    # New groups that first heard of the open preschool from outreach (Visit.after_outreach),
+    # and groups met at each outreach place (one column per choices.OutreachPlace member,
+    # named outreach_<code>; a visit in the site's own room counts in none of them).
+    after_outreach_groups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outreach_sfi_school: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outreach_child_health: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outreach_library: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outreach_faith_community: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outreach_housing_area: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outreach_home_visit: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    outreach_other: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class VisitDaySummary(VisitCounts, db.Model):

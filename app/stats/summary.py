@@ -21,10 +21,10 @@ repairs (`flask stats-rebuild`).
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import Date, Table, case, cast, delete, func, insert, select
+from sqlalchemy import Date, Table, and_, case, cast, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..choices import Topic, VisitCount
+from ..choices import OutreachPlace, Topic, VisitCount
 from ..extensions import db
 from ..models import (
     Visit,
@@ -37,7 +37,15 @@ from ..models import (
 
 COUNT_COLUMNS = tuple(c.value for c in VisitCount)
 TOPIC_COLUMNS = tuple(f"topic_{topic.code}" for topic in Topic)
-SUMMED = ("groups", *COUNT_COLUMNS, "new_groups", *TOPIC_COLUMNS)
+OUTREACH_COLUMNS = tuple(f"outreach_{place.value}" for place in OutreachPlace)
+SUMMED = (
+    "groups",
+    *COUNT_COLUMNS,
+    "new_groups",
+    *TOPIC_COLUMNS,
+    "after_outreach_groups",
+    *OUTREACH_COLUMNS,
+)
 
 _UPSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
@@ -83,6 +91,10 @@ def contribution(visit: Visit, sign: int = 1) -> Contribution:
     mask = visit.topics or 0
     for topic, name in zip(Topic, TOPIC_COLUMNS, strict=True):
         day[name] = sign if mask & topic.value else 0
+    # Only a new group can have come because of outreach (the visit form says so too).
+    day["after_outreach_groups"] = sign if visit.is_new and visit.after_outreach else 0
+    for place, name in zip(OutreachPlace, OUTREACH_COLUMNS, strict=True):
+        day[name] = sign if visit.outreach_place == place.value else 0
     languages = tuple(
         {"site_id": visit.site_id, "visit_date": visit.visit_date, "code": code, "groups": sign}
         for code in sorted({row.code for row in visit.languages})
@@ -171,6 +183,15 @@ def rebuild(executor) -> None:
     sums += [
         _count_if(Visit.topics.op("&")(topic.value) != 0).label(name)
         for topic, name in zip(Topic, TOPIC_COLUMNS, strict=True)
+    ]
+    sums.append(
+        _count_if(and_(Visit.is_new.is_(True), Visit.after_outreach.is_(True))).label(
+            "after_outreach_groups"
+        )
+    )
+    sums += [
+        _count_if(Visit.outreach_place == place.value).label(name)
+        for place, name in zip(OutreachPlace, OUTREACH_COLUMNS, strict=True)
     ]
     per_day = select(Visit.site_id, Visit.visit_date, *sums).group_by(
         Visit.site_id, Visit.visit_date

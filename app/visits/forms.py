@@ -10,7 +10,7 @@ from wtforms import DateField, Field, HiddenField, IntegerField
 from wtforms.validators import NumberRange, StopValidation, ValidationError
 
 from .. import languages
-from ..choices import LABELS, PartOfDay, Topic, VisitCount
+from ..choices import LABELS, OutreachPlace, PartOfDay, Topic, VisitCount
 from ..models import Visit
 from ..workdays import STOCKHOLM, local_today
 
@@ -76,6 +76,28 @@ class ChoiceField(Field):
             raise StopValidation(_("Välj ett av alternativen."))
 
 
+class FlagField(Field):
+    """A checkbox chip sent as "1" when ticked and absent when not; any other value means a
+    tampered form."""
+
+    def process_formdata(self, valuelist):
+        self.raw = valuelist[0] if valuelist else None
+        self.data = bool(valuelist)
+
+    def process_data(self, value):
+        self.raw = None
+        self.data = bool(value)
+
+    def pre_validate(self, form):
+        if self.raw not in (None, "1"):
+            raise StopValidation(_("Välj ett av alternativen."))
+
+
+def outreach_place_options() -> list[tuple[str, str]]:
+    """Where the visit was: "" is the open preschool's own room, then the coded places."""
+    return [("", _("I öppna förskolan")), *OutreachPlace.choices()]
+
+
 class DayField(DateField):
     def process_formdata(self, valuelist):
         raw = valuelist[0].strip() if valuelist else ""
@@ -105,6 +127,10 @@ class VisitForm(FlaskForm):
         options=lambda: [("returning", _("Har varit här förut")), ("new", _("Ny besökare"))],
         default="returning",
     )
+    # Outreach (issue 19): a new group that first heard of the open preschool from a bridge
+    # builder's outreach, and a visit held somewhere else than the site's room.
+    after_outreach = FlagField(_l("Kom efter att vi informerat"))
+    outreach_place = ChoiceField(_l("Var?"), options=outreach_place_options, default="")
     topics = CodesField(_l("Ämnen som togs upp"), topic_codes, _l("Välj ämnen i listan."))
     part_of_day = ChoiceField(
         _l("Del av dagen"), options=PartOfDay.choices, default=default_part_of_day
@@ -119,6 +145,12 @@ class VisitForm(FlaskForm):
             raise ValidationError(_("Datumet kan inte vara i framtiden."))
         if field.data < today - timedelta(days=LATE_ENTRY_DAYS):
             raise ValidationError(_("Välj en dag inom den senaste veckan."))
+
+    def validate_after_outreach(self, field):
+        if field.data and self.is_new.data != "new":
+            raise ValidationError(
+                _("Bara en ny grupp kan ha kommit efter att vi informerat. Välj Ny besökare.")
+            )
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -150,6 +182,8 @@ def form_data(visit: Visit) -> dict:
     data.update(
         languages=[row.code for row in visit.languages],
         is_new="new" if visit.is_new else "returning",
+        after_outreach=bool(visit.is_new and visit.after_outreach),
+        outreach_place=visit.outreach_place or "",
         topics=[t.code for t in Topic if visit.topics & t.value],
         part_of_day=visit.part_of_day,
         visit_date=visit.visit_date,

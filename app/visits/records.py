@@ -48,6 +48,8 @@ def apply_form(visit: Visit, form) -> None:
     visit.visit_date = form.visit_date.data
     visit.part_of_day = form.part_of_day.data
     visit.is_new = form.is_new.data == "new"
+    visit.after_outreach = visit.is_new and form.after_outreach.data
+    visit.outreach_place = form.outreach_place.data or None
     visit.topics = form.topic_mask()
     wanted = set(form.languages.data)
     for row in list(visit.languages):
