@@ -2,9 +2,6 @@
 to withdraw consent) and kiosk mode. Public pages are cacheable for five minutes when nobody
 is signed in."""
 
-import io
-
-import segno
 from flask import (
     abort,
     current_app,
@@ -22,12 +19,20 @@ from .. import audit
 from ..access import ALL_STAFF, PUBLIC, public, roles
 from ..auth.signin import password_step
 from ..extensions import db
-from ..i18n import CONTENT_LOCALES, best_match, current_locale
+from ..i18n import CONTENT_LOCALES, current_locale
 from ..models import User
 from ..web import form_status
 from . import bp
 from .audio import AUDIO_TYPES, audio_dir
 from .forms import KioskExitForm
+from .pages import (
+    KIOSK_BLUEPRINTS,
+    mark_cacheable,
+    not_found,
+    public_page,
+    qr_svg,
+    wrong_locale,
+)
 from .queries import (
     active_services,
     find_service,
@@ -39,57 +44,9 @@ from .queries import (
     translations_for,
 )
 
-PUBLIC_MAX_AGE = 300
-
 
 def absolute_service_url(lang: str, slug: str) -> str:
     return url_for("info.service", lang=lang, slug=slug, _external=True)
-
-
-def qr_svg(url: str) -> bytes:
-    """The QR code of `url` as a small SVG (no XML declaration, scalable by CSS)."""
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(
-        buffer,
-        kind="svg",
-        xmldecl=False,
-        scale=4,
-        border=2,
-        light="#fff",
-        svgclass="qr",
-        lineclass=None,
-    )
-    return buffer.getvalue()
-
-
-# ---------------------------------------------------------------- responses
-
-
-def public_page(template: str, status: int = 200, **context):
-    """Render a public page; cacheable for visitors, never for a signed-in user or a kiosk."""
-    response = current_app.make_response((render_template(template, **context), status))
-    if status == 200:
-        mark_cacheable(response)
-    return response
-
-
-def mark_cacheable(response):
-    if not current_user.is_authenticated and not session.get("kiosk"):
-        response.cache_control.public = True
-        response.cache_control.max_age = PUBLIC_MAX_AGE
-    return response
-
-
-def wrong_locale(lang: str, endpoint: str, **values):
-    """A locale we do not serve: go to the closest one (e.g. /ar-SE/ -> /ar/, /SV_LL/ ->
-    /sv-ll/; lättläst only when asked for, as browsers never do)."""
-    written = lang.replace("_", "-").lower()
-    target = written if written in CONTENT_LOCALES else best_match(lang)
-    return redirect(url_for(endpoint, lang=target, **values), code=302)
-
-
-def not_found(lang: str):
-    return public_page("info/not_found.html", status=404, lang=lang)
 
 
 # ---------------------------------------------------------------- public pages
@@ -216,12 +173,12 @@ def audio(lang: str, slug: str):
 
 @bp.before_app_request
 def keep_kiosk_on_public_pages():
-    """While a tablet is in kiosk mode, every page outside the public information (and static
-    files) leads back to the kiosk's language picker."""
+    """While a tablet is in kiosk mode, every page outside the public information and the
+    public programme (and static files) leads back to the kiosk's language picker."""
     if not session.get("kiosk") or request.endpoint in (None, "static"):
         return None
     view = current_app.view_functions.get(request.endpoint)
-    if request.blueprint == "info" and getattr(view, "access", None) == PUBLIC:
+    if request.blueprint in KIOSK_BLUEPRINTS and getattr(view, "access", None) == PUBLIC:
         return None
     return redirect(url_for("info.kiosk_home"), code=303)
 
