@@ -393,7 +393,7 @@ def test_a_visit_is_counted_as_attending_a_session_of_its_day(client, make, site
     db.session.refresh(visit)
     assert visit.session_id == session.id
     page = client.get(f"/programme/sessions/{session.id}").get_data(as_text=True)
-    assert "1 besök är redan räknat till tillfället (2 vuxna, 1 barn)" in page
+    assert "Redan räknat från besök: 1 grupp med 2 vuxna och 1 barn." in page
     # A visit of another day cannot be counted to it.
     old = make.visit(site, staff, on=local_today() - timedelta(days=1))
     refused = client.post(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -187,7 +188,13 @@ def add_schedule(activity_id: int):
             show_refusal(schedule_form, refused)
         else:
             db.session.commit()
-            flash(_("Schemat är sparat: %(n)s tillfällen.", n=len(sessions)))
+            flash(
+                ngettext(
+                    "Schemat är sparat: %(num)s tillfälle.",
+                    "Schemat är sparat: %(num)s tillfällen.",
+                    len(sessions),
+                )
+            )
             return redirect(url_for("programme.activity", activity_id=activity_.id), code=303)
     form = activity_form(activity_, formdata=None, obj=None)
     text = swedish_text(activity_)
@@ -210,7 +217,13 @@ def remove_schedule(schedule_id: int):
     activity_ = activity_for_user(current_user, schedule.activity_id)
     removed = records.remove_schedule(schedule)
     db.session.commit()
-    flash(_("Schemat är borttaget. %(n)s kommande tillfällen togs bort.", n=removed))
+    flash(
+        ngettext(
+            "Schemat är borttaget. %(num)s kommande tillfälle togs bort.",
+            "Schemat är borttaget. %(num)s kommande tillfällen togs bort.",
+            removed,
+        )
+    )
     return redirect(url_for("programme.activity", activity_id=activity_.id), code=303)
 
 
