@@ -41,6 +41,7 @@ from app.choices import (
     ConsentMethod,
     ConsentTextStatus,
     Outcome,
+    OutreachPlace,
     PartOfDay,
     ReferralStatus,
     Role,
@@ -49,15 +50,19 @@ from app.choices import (
 )
 from app.i18n import LOCALES
 from app.models import (
+    Activity,
+    ActivitySession,
     AnonymousInterest,
     Consent,
     ConsentText,
     ContactDetails,
+    InformationContact,
     Organisation,
     Referral,
     ReferralEvent,
     Service,
     ServiceTranslation,
+    SessionAttendance,
     Site,
     User,
     Visit,
@@ -69,8 +74,11 @@ from app.stats import summary
 from app.workdays import add_working_days, is_working_day, local_today
 
 from . import DEFAULT_DB, ORG_SLUG, PASSWORD, bench_app, head_revision, migrate, sqlite_url
+from . import generate_programme as programme_data
 
-GENERATOR_VERSION = 3  # 2: builds the daily visit summaries; 3: every coordinator has a queue
+# 2: builds the daily visit summaries; 3: every coordinator has a queue; 4: the programme
+# (activities, sessions, attendance, visits counted to sessions, outreach)
+GENERATOR_VERSION = 4
 BATCH = 50_000
 FULL = {"visits": 1_000_000, "referrals": 100_000}
 YEARS = 3
@@ -105,6 +113,7 @@ TOPIC_ODDS = [
     (Topic.ECONOMY, 0.05),
     (Topic.OTHER, 0.03),
 ]
+OUTREACH_PLACES = [p.value for p in OutreachPlace]
 CLOSED_OUTCOMES = [Outcome.STARTED, Outcome.DECLINED, Outcome.UNREACHABLE, Outcome.NOT_ELIGIBLE]
 CLOSED_WEIGHTS = [50, 16, 18, 10]
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # as app.privacy
@@ -122,10 +131,19 @@ class Plan:
     referrals: int = FULL["referrals"]
     seed: int = 1
     today: date = field(default_factory=local_today)
+    # Days of programme (sessions, attendance, outreach) back from today: by default in
+    # proportion to the visits, three years at full size (at least two weeks).
+    programme: int | None = None
 
     @property
     def interests(self) -> int:
         return self.referrals * 3 // 10
+
+    @property
+    def programme_days(self) -> int:
+        if self.programme is not None:
+            return self.programme
+        return max(14, round(365 * YEARS * self.visits / FULL["visits"]))
 
     def key(self) -> dict:
         return {
@@ -135,6 +153,7 @@ class Plan:
             "referrals": self.referrals,
             "seed": self.seed,
             "today": self.today.isoformat(),
+            "programme_days": self.programme_days,
         }
 
 
@@ -147,6 +166,7 @@ class World:
     staff_by_site: dict[int, list[int]] = field(default_factory=dict)
     coordinators_by_service: dict[int, list[int]] = field(default_factory=dict)
     service_ids: list[int] = field(default_factory=list)
+    service_by_slug: dict[str, int] = field(default_factory=dict)
     consent_text_ids: dict[str, int] = field(default_factory=dict)
     users: dict[str, list[int]] = field(default_factory=dict)
 
@@ -180,8 +200,17 @@ def generate(
         site_weights = {s: rng.lognormvariate(0, 0.5) for s in world.site_ids}
         site_languages = {s: _site_language_weights(rng) for s in world.site_ids}
         t = time.perf_counter()
+        programme, held = programme_data.insert_programme(
+            engine, rng, plan, world, site_languages, world.service_by_slug
+        )
+        contacts = programme_data.insert_contacts(engine, rng, plan, world, site_languages)
+        log(
+            f"  programme: {programme['sessions']:,} sessions, {programme['attendance']:,} "
+            f"with attendance, {contacts:,} outreach contacts in {time.perf_counter() - t:.1f} s"
+        )
+        t = time.perf_counter()
         n_visits = insert_visits(
-            engine, rng, plan, world, days, weights, site_weights, site_languages
+            engine, rng, plan, world, days, weights, site_weights, site_languages, held
         )
         log(f"  visits: {n_visits:,} in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
@@ -228,7 +257,17 @@ def _finish(engine: Engine) -> None:
     """Give the planner statistics; on PostgreSQL move sequences past the explicit ids."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            for table in ("visit", "consent", "referral", "referral_event", "anonymous_interest"):
+            for table in (
+                "visit",
+                "consent",
+                "referral",
+                "referral_event",
+                "anonymous_interest",
+                "activity",
+                "activity_schedule",
+                "activity_session",
+                "information_contact",
+            ):
                 conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -257,6 +296,10 @@ def count_rows(engine: Engine) -> dict:
         "users": User,
         "sites": Site,
         "services": Service,
+        "activities": Activity,
+        "sessions": ActivitySession,
+        "attendance": SessionAttendance,
+        "information_contacts": InformationContact,
     }
     with engine.connect() as conn:
         return {
@@ -330,6 +373,7 @@ def insert_fixed_rows(conn: Connection, rng: random.Random) -> World:
             )
         ).inserted_primary_key[0]
         world.service_ids.append(service_id)
+        world.service_by_slug[slug] = service_id
         for locale, name in (("sv", name_sv), ("en", name_en)):
             conn.execute(
                 insert(ServiceTranslation.__table__).values(
@@ -459,7 +503,11 @@ def _local_time(day: date, hour_from: int, hour_to: int, rng: random.Random) -> 
 # -- visits ---------------------------------------------------------------------------------
 
 
-def insert_visits(engine, rng, plan, world, days, weights, site_weights, site_languages) -> int:
+def insert_visits(
+    engine, rng, plan, world, days, weights, site_weights, site_languages, held=None
+) -> int:
+    """Visits with their languages; some counted as attending one of `held`'s sessions of
+    their site, day and part of the day."""
     cells, cell_weights = _cells(days, weights, site_weights)
     counts = _exact_allocation(plan.visits, cell_weights, rng)
     visit_table, language_table = Visit.__table__, VisitLanguage.__table__
@@ -473,7 +521,7 @@ def insert_visits(engine, rng, plan, world, days, weights, site_weights, site_la
             mix = site_languages[site_id]
             for _ in range(n):
                 visit_id += 1
-                visits.append(_visit_row(rng, visit_id, site_id, day, staff))
+                visits.append(_visit_row(rng, visit_id, site_id, day, staff, held))
                 for code in _pick_languages(rng, mix):
                     languages.append(
                         {"visit_id": visit_id, "code": code, "site_id": site_id, "visit_date": day}
@@ -495,7 +543,9 @@ def insert_visits(engine, rng, plan, world, days, weights, site_weights, site_la
     return visit_id
 
 
-def _visit_row(rng: random.Random, visit_id: int, site_id: int, day: date, staff: list[int]):
+def _visit_row(
+    rng: random.Random, visit_id: int, site_id: int, day: date, staff: list[int], held=None
+):
     r = rng.random
     morning = r() < 0.65
     women = 1 if r() < 0.86 else (2 if r() < 0.6 else 0)
@@ -513,6 +563,15 @@ def _visit_row(rng: random.Random, visit_id: int, site_id: int, day: date, staff
         if r() < odds:
             topics |= topic
     hour_from, hour_to = (9, 12) if morning else (13, 16)
+    is_new = r() < 0.18
+    # Programme: 2 % met outside the preschool (a coded place); one group in five came to a
+    # session of that part of the day; some new groups first heard of the preschool outside.
+    outreach = OUTREACH_PLACES[int(r() * len(OUTREACH_PLACES))] if r() < 0.02 else None
+    session_id = None
+    if held is not None and outreach is None and r() < 0.2:
+        sessions = held.of(site_id, day, morning)
+        if sessions:
+            session_id = sessions[int(r() * len(sessions))]
     return {
         "id": visit_id,
         "site_id": site_id,
@@ -524,8 +583,11 @@ def _visit_row(rng: random.Random, visit_id: int, site_id: int, day: date, staff
         "children_0_1": bands[0],
         "children_1_3": bands[1],
         "children_3_6": bands[2],
-        "is_new": r() < 0.18,
+        "is_new": is_new,
         "topics": topics,
+        "session_id": session_id,
+        "outreach_place": outreach,
+        "after_outreach": is_new and r() < (0.5 if outreach else 0.05),
         "recorded_by_id": staff[int(r() * len(staff))],
         "created_at": _local_time(day, hour_from, hour_to, rng),
     }

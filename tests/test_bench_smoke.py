@@ -7,12 +7,25 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from app import crypto, privacy
-from app.choices import Outcome, ReferralStatus, Topic
+from app.choices import (
+    ActivityKind,
+    Outcome,
+    OutreachPlace,
+    ReferralStatus,
+    SessionChange,
+    SessionStatus,
+    Topic,
+)
 from app.models import (
+    Activity,
+    ActivitySession,
     Consent,
     ContactDetails,
+    InformationContact,
     Referral,
     ReferralEvent,
+    SessionAttendance,
+    Site,
     User,
     Visit,
     VisitLanguage,
@@ -83,7 +96,46 @@ def test_visits_hold_only_counts_and_categories(generated):
     languages = set(conn.scalars(select(VisitLanguage.code).distinct()))
     assert {"ar", "so"} <= languages
     text_columns = {c.name for c in Visit.__table__.columns if c.type.python_type is str}
-    assert text_columns == {"part_of_day"}
+    assert text_columns == {"part_of_day", "outreach_place"}
+    assert {r.outreach_place for r in rows} <= {None, *OutreachPlace}
+
+
+def test_programme_sessions_attendance_and_outreach_are_consistent(generated):
+    """Sessions at every site (today's too), cancelled ones with a coded reason, attendance
+    only for held sessions that have been, visits counted to a held session of their own site
+    and day, no two planned sessions in one room at once, outreach at coded places."""
+    conn, counts, plan = generated
+    assert counts["sessions"] > 0 and counts["attendance"] > 0
+    assert counts["information_contacts"] > 0
+    sessions = conn.execute(select(ActivitySession)).all()
+    kinds = set(conn.scalars(select(Activity.kind).distinct()))
+    assert {k.value for k in ActivityKind} <= kinds
+    today = [s for s in sessions if s.on_date == plan.today]
+    assert {s.site_id for s in today} == set(conn.scalars(select(Site.id)))
+    for s in sessions:
+        assert (s.status == SessionStatus.CANCELLED) <= (s.change_reason in set(SessionChange))
+    attended = conn.execute(
+        select(ActivitySession.status, ActivitySession.on_date).join(
+            SessionAttendance, SessionAttendance.session_id == ActivitySession.id
+        )
+    ).all()
+    assert all(st == SessionStatus.SCHEDULED and day < plan.today for st, day in attended)
+    linked = conn.execute(
+        select(
+            Visit.site_id, Visit.visit_date, ActivitySession.site_id, ActivitySession.on_date
+        ).join(ActivitySession, ActivitySession.id == Visit.session_id)
+    ).all()
+    assert linked and all(a == c and b == d for a, b, c, d in linked)
+    planned: dict = {}
+    for s in sessions:
+        if s.status == SessionStatus.SCHEDULED:
+            planned.setdefault((s.site_id, s.on_date, s.room), []).append(s)
+    for same_room in planned.values():
+        same_room.sort(key=lambda s: s.start_time)
+        for a, b in zip(same_room, same_room[1:], strict=False):
+            assert a.end_time <= b.start_time, (a.id, b.id)
+    places = set(conn.scalars(select(InformationContact.place).distinct()))
+    assert places and places <= set(OutreachPlace)
 
 
 def test_referral_statuses_and_outcomes_are_consistent(generated):
