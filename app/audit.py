@@ -101,6 +101,30 @@ ACTION_LABELS = {
 KNOWN_ACTIONS = list(ACTION_LABELS)
 
 
+# What an event is about, named for the audit screen (the CSV keeps the code). A test scans
+# app/ for object types passed to `record` that are missing here.
+OBJECT_LABELS = {
+    "user": _l("Användare"),
+    "site": _l("Förskola"),
+    "organisation": _l("Organisation"),
+    "consent": _l("Samtycke"),
+    "consent_text": _l("Samtyckestext"),
+    "referral": _l("Hänvisning"),
+    "service": _l("Tjänst"),
+    "visit": _l("Besök"),
+    "stats": _l("Statistik"),
+    "activity": _l("Aktivitet"),
+    "activity_kind": _l("Typ av aktivitet"),
+    "activity_session": _l("Tillfälle"),
+    "information_contact": _l("Uppsökande kontakt"),
+}
+
+
+def object_label(object_type: str | None):
+    """The translated name of what an event is about; an unknown code is shown as it is."""
+    return OBJECT_LABELS.get(object_type, object_type) if object_type else ""
+
+
 def action_label(action: str):
     """The translated label of an action code; an unknown (retired) code is shown as it is."""
     return ACTION_LABELS.get(action, action)

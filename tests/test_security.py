@@ -382,17 +382,17 @@ def test_audit_screen_filters_by_user_action_object_and_period(client, admin, ma
         assert response.status_code == 200
         return response.get_data(as_text=True)
 
-    assert "consent 9" not in shown("")  # another organisation's events never show
+    assert "Samtycke 9" not in shown("")  # another organisation's events never show
     by_user = shown(f"user={other.id}")
     assert (
-        "consent 7" in by_user and "consent 8" in by_user and 'title="user_updated"' not in by_user
+        "Samtycke 7" in by_user and "Samtycke 8" in by_user and 'title="user_updated"' not in by_user
     )
-    assert "consent 8" in shown("object_type=consent&object_id=8")
-    assert "consent 7" not in shown("object_type=consent&object_id=8")
+    assert "Samtycke 8" in shown("object_type=consent&object_id=8")
+    assert "Samtycke 7" not in shown("object_type=consent&object_id=8")
     recent = shown(f"action=contact_read&start={(utcnow() - timedelta(days=2)).date()}")
-    assert "consent 8" in recent and "consent 7" not in recent
+    assert "Samtycke 8" in recent and "Samtycke 7" not in recent
     period = shown(f"end={(utcnow() - timedelta(days=30)).date()}")
-    assert "consent 7" in period and "consent 8" not in period
+    assert "Samtycke 7" in period and "Samtycke 8" not in period
 
 
 def audit_actions_in_source() -> dict[str, str]:
@@ -434,6 +434,23 @@ def test_every_action_written_in_app_is_known_and_labelled():
     }
     assert not missing, f"add these to app.audit.ACTION_LABELS: {missing}"
     assert audit.KNOWN_ACTIONS == list(audit.ACTION_LABELS)
+
+
+def test_every_object_type_written_in_app_is_named():
+    """The audit screen names what an event is about in words (issue 18: not table names)."""
+    found = {}
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            second = node.args[1]
+            if name == "record" and isinstance(second, ast.Constant) and second.value:
+                found.setdefault(second.value, f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert {"user", "referral", "activity_session"} <= set(found)
+    missing = {kind: where for kind, where in found.items() if kind not in audit.OBJECT_LABELS}
+    assert not missing, f"add these to app.audit.OBJECT_LABELS: {missing}"
 
 
 @pytest.mark.parametrize(

@@ -29,13 +29,12 @@ SECTIONS.append(
     ("admin.audit_log", _l("Logg"), _l("Vem gjorde vad och när. Filtrera och exportera."))
 )
 
-OBJECT_TYPES = ["user", "site", "organisation", "consent", "referral", "service", "consent_text"]
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @bp.context_processor
 def _audit_context() -> dict:
-    return {"action_label": audit.action_label}
+    return {"action_label": audit.action_label, "object_label": audit.object_label}
 
 
 def _filter_form() -> AuditFilterForm:
@@ -47,7 +46,9 @@ def _filter_form() -> AuditFilterForm:
     form.action.choices = [("", _("Alla"))] + [
         (a, str(label)) for a, label in audit.ACTION_LABELS.items()
     ]
-    form.object_type.choices = [("", _("Alla"))] + [(t, t) for t in OBJECT_TYPES]
+    form.object_type.choices = [("", _("Alla"))] + [
+        (t, str(label)) for t, label in audit.OBJECT_LABELS.items()
+    ]
     return form
 
 
