@@ -186,12 +186,14 @@ def create(site_id: int):
         view = TodayView(site, current_user, form=form)
         headers = {"HX-Retarget": "#record-form", "HX-Reswap": "outerHTML"}
         return (
-            render("visits/today.html", partial="visits/_record_form.html", view=view),
+            render("visits/today.html", partial="visits/_invalid.html", view=view),
             422,
             headers,
         )
-    visit = records.add(site, form, by=current_user)  # flushed: its id names the anchor
-    target = url_for("visits.site_today", site_id=site.id, _anchor=f"visit-{visit.id}")
+    records.add(site, form, by=current_user)
+    # A plain form lands with the day's totals at the top of the screen and the confirmation
+    # beside the Save button at the bottom: both in view on a portrait tablet.
+    target = url_for("visits.site_today", site_id=site.id, _anchor="today-totals")
     claim_form_key(key, current_user.id, target)
     replayed = commit_once(key)
     if replayed is None:

@@ -1,5 +1,6 @@
 // The record form's enhancements: filter the "more languages" list as one types, and let
-// htmx show the form again with its messages when the server answers 422.
+// htmx show the form again with its messages when the server answers 422 (scrolled to the
+// first one).
 (function () {
   "use strict";
 
@@ -33,6 +34,15 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+
+  // The status beside Save says to correct the form; bring the first marked field into view
+  // (centred, so the action bar at the bottom does not cover it).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.xhr || event.detail.xhr.status !== 422) { return; }
+    var form = document.getElementById("record-form");
+    var first = form && form.querySelector(".group-error, [aria-invalid='true']");
+    if (first) { first.scrollIntoView({ block: "center" }); }
   });
 
   document.addEventListener("htmx:load", function (event) { revealSearch(event.target); });

@@ -30,8 +30,8 @@ def test_visit_referral_and_queue_action_work_without_javascript(new_page, login
     form.locator("label.chip:has(input[name=languages][value=ar])").click()
     form.locator("label.chip:has(input[name=is_new][value=returning])").click()
     form.locator("button.save-visit").click()
-    # Back on Today, scrolled to the saved group.
-    expect(page).to_have_url(re.compile(r"/sites/\d+/today#visit-\d+$"))
+    # Back on Today, with the day's totals and the confirmation beside Save in view.
+    expect(page).to_have_url(re.compile(r"/sites/\d+/today#today-totals$"))
     expect(page.locator(".flash").first).to_have_text("Besöket är sparat.")
 
     with live_server.app.app_context():
