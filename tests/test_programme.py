@@ -440,7 +440,7 @@ def test_an_activity_is_created_and_translated(client, site, staff):
         10,
         True,
     )
-    assert activity.languages == ["ar", "ti"]
+    assert activity.languages == ["ar", "ti"] and activity.is_active
     text = client.post(
         f"/programme/activities/{activity.id}/texts/ar",
         data={"name": "الأبوة في السويد", "description": ""},
@@ -463,6 +463,7 @@ def test_roles(client, make, site, login):
     coordinator = make.user(org=site.organisation, role=Role.COORDINATOR, sites=[site])
     login(coordinator)
     assert client.get("/programme/").status_code == 403
+    client.post("/logout")
     staff = make.user(sites=[site])
     login(staff)
     assert client.get("/programme/").status_code == 200

@@ -21,7 +21,7 @@ from app.choices import (
     TranslationStatus,
 )
 from app.extensions import db
-from app.i18n import LOCALES
+from app.i18n import CONTENT_LOCALES
 from app.info.catalogue import SeedError
 from app.models import (
     AnonymousInterest,
@@ -516,7 +516,7 @@ def test_seed_gives_a_published_first_version_in_every_locale(app, make):
     db.session.commit()
     texts = db.session.scalars(select(ConsentText).where(ConsentText.organisation_id == org.id))
     assert {(t.locale, t.version, t.status) for t in texts} == {
-        (code, 1, ConsentTextStatus.PUBLISHED) for code in LOCALES
+        (code, 1, ConsentTextStatus.PUBLISHED) for code in CONTENT_LOCALES
     }
 
 

@@ -12,7 +12,7 @@ from .. import audit
 from ..access import roles
 from ..choices import ConsentTextStatus, Role
 from ..extensions import db
-from ..i18n import LOCALES
+from ..i18n import CONTENT_LOCALES
 from ..models import ConsentText, utcnow
 from ..scope import org_object_or_404, org_query
 from ..web import form_status, render
@@ -37,7 +37,7 @@ def consent_texts():
             ConsentText.locale, ConsentText.version.desc()
         )
     ).all()
-    by_locale = {code: [t for t in texts if t.locale == code] for code in LOCALES}
+    by_locale = {code: [t for t in texts if t.locale == code] for code in CONTENT_LOCALES}
     return render("admin/consent_texts/index.html", by_locale=by_locale)
 
 
@@ -48,7 +48,7 @@ def consent_text_new():
     form = ConsentTextForm()
     if request.method == "GET":
         locale = request.args.get("locale", "sv")
-        form.locale.data = locale if locale in LOCALES else "sv"
+        form.locale.data = locale if locale in CONTENT_LOCALES else "sv"
         latest = db.session.scalar(
             org_query(current_user, ConsentText)
             .where(ConsentText.locale == form.locale.data)

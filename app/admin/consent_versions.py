@@ -1,6 +1,7 @@
 """Consent texts as versions (area: admin): the next version number in a locale, and the
-first published version in every UI locale that each organisation starts with, from
-seed/consent_texts.json (locale -> text; data, not UI messages: admins replace them).
+first published version in every content locale (the UI languages and lättläst) that each
+organisation starts with, from seed/consent_texts.json (locale -> text; data, not UI
+messages: admins replace them).
 
 Apart from the consent texts' screen (`consent_texts`), so that `flask create-organisation`
 and `seed-demo` seed without importing a view module."""
@@ -13,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..choices import ConsentTextStatus
 from ..extensions import db
-from ..i18n import LOCALES
+from ..i18n import CONTENT_LOCALES
 from ..info.catalogue import SeedError
 from ..models import ConsentText, Organisation, User, utcnow
 from .forms import ConsentTextForm
@@ -42,8 +43,9 @@ def seed_texts(legal_basis: str) -> dict[str, str]:
         texts = json.loads(SEED_FILE.read_bytes())
     except (OSError, ValueError) as error:
         raise SeedError(f"{SEED_FILE.name}: {error}") from None
-    if not isinstance(texts, dict) or set(texts) != set(LOCALES):
-        raise SeedError(f"{SEED_FILE.name}: one text for each of {', '.join(LOCALES)} expected")
+    if not isinstance(texts, dict) or set(texts) != set(CONTENT_LOCALES):
+        expected = ", ".join(CONTENT_LOCALES)
+        raise SeedError(f"{SEED_FILE.name}: one text for each of {expected} expected")
     problems, bodies = [], {}
     for locale, body in texts.items():
         if not isinstance(body, str):
@@ -63,7 +65,8 @@ def seed_texts(legal_basis: str) -> dict[str, str]:
 
 
 def seed_consent_texts(org: Organisation, by: User | None = None) -> None:
-    """A published first version in every UI locale (data, not messages: admins edit them)."""
+    """A published first version in every content locale (data, not messages: admins edit
+    them)."""
     now = utcnow()
     for locale, body in seed_texts(org.legal_basis).items():
         db.session.add(

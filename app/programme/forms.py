@@ -61,6 +61,7 @@ class ActivityForm(FlaskForm):
         validators=[Optional(), NumberRange(1, 500, _l("Ange ett antal från 1 till 500."))],
     )
     needs_registration = BooleanField(_l("Man behöver anmäla sig"))
+    is_active = BooleanField(_l("Aktiviteten pågår (visas i programmet)"), default=True)
 
     def validate_kind(self, field):
         if field.data not in {value for value, _label in field.choices}:

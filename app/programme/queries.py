@@ -155,8 +155,8 @@ def activity_for_user(user: User, activity_id: int) -> Activity:
     )
 
 
-def activities_query(user: User, locale: str) -> Select:
-    """The activities of the user's sites with their names, for a paginated list."""
+def activities_query(user: User) -> Select:
+    """The activities of the user's sites, the active ones first, for a paginated list."""
     return (
         select(Activity)
         .where(Activity.site_id.in_(site_ids(user)))

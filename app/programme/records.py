@@ -77,6 +77,7 @@ def apply_form(activity: Activity, form) -> None:
     activity.room = " ".join((form.room.data or "").split())
     activity.capacity = form.capacity.data
     activity.needs_registration = bool(form.needs_registration.data)
+    activity.is_active = bool(form.is_active.data)
     # The Swedish text is the source: written by the admin, so reviewed.
     set_text(activity, DEFAULT_LOCALE, form.name.data, form.description.data, True)
 
@@ -84,6 +85,7 @@ def apply_form(activity: Activity, form) -> None:
 def add_activity(organisation_id: int, form) -> Activity:
     activity = Activity(organisation_id=organisation_id)
     apply_form(activity, form)
+    activity.is_active = True  # the new form does not ask: an activity starts out running
     db.session.add(activity)
     db.session.flush()
     audit.record("activity.create", "activity", activity.id, site_id=activity.site_id)

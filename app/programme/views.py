@@ -85,7 +85,7 @@ def show_refusal(form, refused: records.Refused) -> None:
 @bp.get("/programme/")
 @roles(*PLANNERS)
 def activities():
-    page = paginate(activities_query(current_user, current_locale()))
+    page = paginate(activities_query(current_user))
     labels = kind_labels(current_user.organisation_id, current_locale())
     texts = {}
     if page.items:
@@ -116,9 +116,10 @@ def new_activity():
         db.session.commit()
         flash(_("Aktiviteten är sparad. Lägg nu till när den hålls."))
         return redirect(url_for("programme.activity", activity_id=activity.id), code=303)
-    return render_template("programme/activity_form.html", form=form, activity=None), form_status(
-        form
+    page = render_template(
+        "programme/activity_form.html", form=form, activity=None, chips_for=chips_for
     )
+    return page, form_status(form)
 
 
 @bp.route("/programme/activities/<int:activity_id>", methods=["GET", "POST"])
@@ -139,6 +140,7 @@ def activity(activity_id: int):
             "room": activity_.room,
             "capacity": activity_.capacity,
             "needs_registration": activity_.needs_registration,
+            "is_active": activity_.is_active,
         }
     form = activity_form(activity_, data=data)
     if form.validate_on_submit():

@@ -14,7 +14,7 @@ from .. import audit, privacy
 from ..access import signed_in
 from ..choices import ConsentTextStatus
 from ..extensions import db
-from ..i18n import LOCALES, current_locale
+from ..i18n import CONTENT_LOCALES, current_locale, ui_locale
 from ..models import AnonymousInterest, ConsentText, Service, Site
 from ..names import service_names
 from ..request_input import ids_or_404, parse_id
@@ -83,7 +83,8 @@ def answer(site_id: int):
     form = ConsentForm()
     if not form.validate():
         return _render_consent(state, form, status=422)
-    return _render_contact(state, ContactForm.after_consent(form, state.visitor_lang))
+    language = ui_locale(state.visitor_lang)  # a lättläst reader is contacted in Swedish
+    return _render_contact(state, ContactForm.after_consent(form, language))
 
 
 @bp.post("/sites/<int:site_id>/referrals")
@@ -128,13 +129,14 @@ def _record_refusal(state: FlowState):
     if target := replayed_target(key):
         return redirect(target, code=303)
     today = local_today()
+    language = ui_locale(state.visitor_lang)  # the language spoken: Swedish for lättläst
     for service in state.services:
         db.session.add(
             AnonymousInterest(
                 organisation_id=state.site.organisation_id,
                 site_id=state.site.id,
                 service_id=service.id,
-                language=state.visitor_lang,
+                language=language,
                 on_date=today,
                 recorded_by_id=current_user.id,
             )
@@ -144,7 +146,7 @@ def _record_refusal(state: FlowState):
         "site",
         state.site.id,
         services=[s.id for s in state.services],
-        language=state.visitor_lang,
+        language=language,
     )
     target = url_for("referrals.new", site_id=state.site.id)
     claim_form_key(key, current_user.id, target)
@@ -153,13 +155,13 @@ def _record_refusal(state: FlowState):
 
 
 def _state_from_form(site_id: int) -> FlowState:
-    """Re-check the hidden state: services of the organisation (else 404), a UI language and
+    """Re-check the hidden state: services of the organisation (else 404), a content locale and
     a published consent text of the organisation (else 400)."""
     site = site_for_user(current_user, site_id)
     raw_ids = request.form.getlist("service_id")
     text_id = parse_id(request.form.get("text_id"))
     visitor_lang = request.form.get("visitor_lang")
-    if not raw_ids or text_id is None or visitor_lang not in LOCALES:
+    if not raw_ids or text_id is None or visitor_lang not in CONTENT_LOCALES:
         abort(400)
     services = _services_or_404(ids_or_404(raw_ids))
     text = db.session.scalar(
@@ -183,9 +185,10 @@ def _services_or_404(ids: list[int]) -> list[Service]:
 
 
 def _render_consent(state: FlowState, form: ConsentForm, status: int = 200):
-    """The consent screen in the visitor's language: the published text plus generated parts."""
+    """The consent screen in the visitor's language: the published text plus generated parts
+    (a lättläst reader gets the lättläst text, in the Swedish UI, and service names)."""
     org = state.site.organisation
-    with force_locale(state.visitor_lang):
+    with force_locale(ui_locale(state.visitor_lang)):
         names = service_names([s.id for s in state.services], state.visitor_lang)
         body = render(
             "referrals/consent.html",
@@ -203,7 +206,7 @@ def _language_links(state: FlowState) -> list[tuple[str, str, str]]:
     """(code, endonym, URL) to show the same consent screen in another language."""
     args = MultiDict([("service_id", s.id) for s in state.services])
     links = []
-    for code, name in LOCALES.items():
+    for code, name in CONTENT_LOCALES.items():
         args["visitor_lang"] = code
         links.append(
             (

@@ -25,7 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import privacy
 from ..choices import BestTime, ConsentMethod
-from ..i18n import LOCALES
+from ..i18n import CONTENT_LOCALES, LOCALES
 from ..text_input import name_text
 from ..web import new_form_key
 
@@ -38,7 +38,13 @@ class ChipsField(SelectMultipleField):
 
 
 def locale_choices() -> list[tuple[str, str]]:
+    """The languages a visitor can be contacted in: the UI languages."""
     return list(LOCALES.items())
+
+
+def text_locale_choices() -> list[tuple[str, str]]:
+    """The languages a consent text can be shown in: the UI languages and lättläst."""
+    return list(CONTENT_LOCALES.items())
 
 
 class StartForm(FlaskForm):
@@ -52,7 +58,7 @@ class StartForm(FlaskForm):
         coerce=int,
         validators=[DataRequired(message=_l("Välj minst en tjänst."))],
     )
-    visitor_lang = SelectField(_l("Besökarens språk"), choices=locale_choices)
+    visitor_lang = SelectField(_l("Besökarens språk"), choices=text_locale_choices)
 
 
 BOTH_BOXES = _l("Du behöver kryssa i båda rutorna för att säga ja.")
