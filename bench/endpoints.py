@@ -19,7 +19,15 @@ from werkzeug.exceptions import HTTPException
 
 from app.choices import ConsentTextStatus, ReferralStatus, Role
 from app.extensions import db
-from app.models import ConsentText, Referral, Service, User, service_coordinators, site_memberships
+from app.models import (
+    ActivitySession,
+    ConsentText,
+    Referral,
+    Service,
+    User,
+    service_coordinators,
+    site_memberships,
+)
 from app.workdays import local_today
 
 from . import PASSWORD
@@ -37,6 +45,8 @@ class Who:
     year: int = date.today().year
     service_ids: list[int] = field(default_factory=list)  # of the organisation
     text_ids: dict[str, int] = field(default_factory=dict)  # published consent text by locale
+    # Sessions at the user's site, today's first, then those held before (area: programme).
+    session_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -113,7 +123,15 @@ def _who(user_id: int, email: str, slugs: list[str]) -> Who:
         if service_id
         else []
     )
-    return Who(email, site_id or 0, service_id or 0, referral_ids, slugs)
+    session_ids = list(
+        s.scalars(
+            select(ActivitySession.id)
+            .where(ActivitySession.site_id == site_id, ActivitySession.on_date <= local_today())
+            .order_by(ActivitySession.on_date.desc(), ActivitySession.start_time)
+            .limit(100)
+        )
+    )
+    return Who(email, site_id or 0, service_id or 0, referral_ids, slugs, session_ids=session_ids)
 
 
 Builder = Callable[[Who, int], str]
@@ -175,6 +193,10 @@ def referral_form(who: Who, n: int) -> dict:
 
 def _referral(fx: Who, n: int) -> int:
     return fx.referral_ids[n % len(fx.referral_ids)] if fx.referral_ids else 0
+
+
+def _session(fx: Who, n: int) -> int:
+    return fx.session_ids[n % len(fx.session_ids)] if fx.session_ids else 0
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -248,6 +270,15 @@ ENDPOINTS: list[Endpoint] = [
         ),
         weight=4,
         measures_weight=True,
+    ),
+    # The programme (issue 19). `today` above lists the day's sessions at the top.
+    Endpoint(
+        "session_page",
+        "GET",
+        Role.STAFF,
+        lambda fx, n: f"/programme/sessions/{_session(fx, n)}",
+        weight=2,
+        requires="programme.session",
     ),
     # Foundation pages: always present, so the harness is proven end to end on any tree.
     Endpoint("login_page", "GET", None, lambda fx, n: "/login", weight=2),
