@@ -42,7 +42,9 @@ def add_sessions(make, site, count: int, first: int = 0) -> list:
     made = []
     for n in range(first, first + count):
         activity = make.activity(site, name=f"Aktivitet {n}", room=f"Rum {n}")
-        session = make.activity_session(activity, start=time(8 + n % 10, 0), end=time(8 + n % 10, 45))
+        session = make.activity_session(
+            activity, start=time(8 + n % 10, 0), end=time(8 + n % 10, 45)
+        )
         if n % 3 == 0:
             attend(session, women=n + 1)
         elif n % 3 == 1:
@@ -64,9 +66,7 @@ def test_today_runs_the_same_queries_with_1_or_20_sessions(client, make, staff, 
     assert count_statements(client, url) == one
 
 
-def test_session_page_runs_the_same_queries_on_a_day_of_1_or_20_sessions(
-    client, make, staff, site
-):
+def test_session_page_runs_the_same_queries_on_a_day_of_1_or_20_sessions(client, make, staff, site):
     (session,) = add_sessions(make, site, 1)  # with attendance and two languages
     make.visit(site, session_id=session.id)
     url = f"/programme/sessions/{session.id}"
