@@ -35,12 +35,18 @@ OVERFLOW = """() => {
 }"""
 
 
-def public_paths(app: Flask) -> list[tuple[str, str]]:
-    """(locale, path) of every public page: the pickers, and per locale the grid, each
-    service, its handout and the how-to-withdraw page."""
+def service_slugs(app: Flask) -> list[str]:
+    """The slugs of the services visitors see (the demo's)."""
     with app.test_request_context():
         slugs = [service.slug for service in active_services(public_organisation())]
     assert slugs, "the demo has services"
+    return slugs
+
+
+def public_paths(app: Flask) -> list[tuple[str, str]]:
+    """(locale, path) of every public page: the pickers, and per locale the grid, each
+    service, its handout and the how-to-withdraw page."""
+    slugs = service_slugs(app)
     paths = [("-", "/"), ("-", "/kiosk/")]
     for lang in CONTENT_LOCALES:
         paths += [(lang, f"/{lang}/"), (lang, f"/{lang}/withdraw")]
