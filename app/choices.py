@@ -9,6 +9,33 @@ from enum import IntFlag, StrEnum
 from flask_babel import lazy_gettext as _l
 
 
+class Labels(dict):
+    """The labels of every closed list, keyed by list and value: members of two lists with the
+    same value ("other" is a kind of activity, a reason and a place; "morning" a part of the
+    day and a best time) are equal as strings and hash alike, so a plain dict kept only the
+    label written last for all of them."""
+
+    @staticmethod
+    def _key(member):
+        return (type(member), str(member))
+
+    def __setitem__(self, member, label):
+        super().__setitem__(self._key(member), label)
+
+    def __getitem__(self, member):
+        return super().__getitem__(self._key(member))
+
+    def __contains__(self, member):
+        return super().__contains__(self._key(member))
+
+    def get(self, member, default=None):
+        return super().get(self._key(member), default)
+
+    def update(self, labels):
+        for member, label in dict(labels).items() if isinstance(labels, dict) else labels:
+            self[member] = label
+
+
 class Labelled(StrEnum):
     """A StrEnum whose members carry a translated label in `LABELS`."""
 
@@ -125,49 +152,52 @@ class AttemptResult(Labelled):
     MESSAGE_LEFT = "message_left"
 
 
-LABELS = {
-    Role.STAFF: _l("Personal"),
-    Role.COORDINATOR: _l("Samordnare"),
-    Role.ADMIN: _l("Administratör"),
-    PartOfDay.MORNING: _l("Förmiddag"),
-    PartOfDay.AFTERNOON: _l("Eftermiddag"),
-    VisitCount.WOMEN: _l("Kvinnor"),
-    VisitCount.MEN: _l("Män"),
-    # The form counts adults by gender and the statistics report "adults by gender" (column
-    # "Kön"): the third count is a gender, not "the other adults" left over, which would read
-    # as "gender unknown" and mean something else than what staff recorded.
-    VisitCount.OTHER_ADULTS: _l("Annat kön"),
-    VisitCount.CHILDREN_0_1: _l("0–1 år"),
-    VisitCount.CHILDREN_1_3: _l("1–3 år"),
-    VisitCount.CHILDREN_3_6: _l("3–6 år"),
-    TranslationStatus.DRAFT: _l("Utkast"),
-    TranslationStatus.REVIEWED: _l("Granskad"),
-    LegalBasis.CONSENT: _l("Samtycke (GDPR art. 6.1 a)"),
-    LegalBasis.PUBLIC_TASK: _l("Uppgift av allmänt intresse (GDPR art. 6.1 e)"),
-    ConsentMethod.TABLET: _l("Läst på surfplattan"),
-    ConsentMethod.READ_ALOUD: _l("Uppläst"),
-    ConsentMethod.INTERPRETER: _l("Muntligt, via tolk"),
-    ConsentTextStatus.DRAFT: _l("Utkast"),
-    ConsentTextStatus.PUBLISHED: _l("Publicerad"),
-    ReferralStatus.NEW: _l("Ny"),
-    ReferralStatus.CONTACTED: _l("Kontaktad"),
-    ReferralStatus.IN_PROGRESS: _l("Pågår"),
-    ReferralStatus.CLOSED: _l("Avslutad"),
-    Outcome.STARTED: _l("Började"),
-    Outcome.DECLINED: _l("Tackade nej"),
-    Outcome.UNREACHABLE: _l("Gick inte att nå"),
-    Outcome.NOT_ELIGIBLE: _l("Inte behörig"),
-    Outcome.WITHDRAWN: _l("Återkallad"),
-    Outcome.EXPIRED: _l("Löpte ut"),
-    AttemptChannel.PHONE: _l("Telefonsamtal"),
-    AttemptChannel.SMS: _l("Sms"),
-    AttemptChannel.EMAIL: _l("E-post"),
-    AttemptChannel.IN_PERSON: _l("Personligt möte"),
-    AttemptResult.REACHED: _l("Nådd"),
-    AttemptResult.NO_ANSWER: _l("Inget svar"),
-    AttemptResult.WRONG_NUMBER: _l("Fel nummer"),
-    AttemptResult.MESSAGE_LEFT: _l("Lämnat meddelande"),
-}
+LABELS = Labels()
+LABELS.update(
+    [
+        (Role.STAFF, _l("Personal")),
+        (Role.COORDINATOR, _l("Samordnare")),
+        (Role.ADMIN, _l("Administratör")),
+        (PartOfDay.MORNING, _l("Förmiddag")),
+        (PartOfDay.AFTERNOON, _l("Eftermiddag")),
+        (VisitCount.WOMEN, _l("Kvinnor")),
+        (VisitCount.MEN, _l("Män")),
+        # The form counts adults by gender and the statistics report "adults by gender" (column
+        # "Kön"): the third count is a gender, not "the other adults" left over, which would read
+        # as "gender unknown" and mean something else than what staff recorded.
+        (VisitCount.OTHER_ADULTS, _l("Annat kön")),
+        (VisitCount.CHILDREN_0_1, _l("0–1 år")),
+        (VisitCount.CHILDREN_1_3, _l("1–3 år")),
+        (VisitCount.CHILDREN_3_6, _l("3–6 år")),
+        (TranslationStatus.DRAFT, _l("Utkast")),
+        (TranslationStatus.REVIEWED, _l("Granskad")),
+        (LegalBasis.CONSENT, _l("Samtycke (GDPR art. 6.1 a)")),
+        (LegalBasis.PUBLIC_TASK, _l("Uppgift av allmänt intresse (GDPR art. 6.1 e)")),
+        (ConsentMethod.TABLET, _l("Läst på surfplattan")),
+        (ConsentMethod.READ_ALOUD, _l("Uppläst")),
+        (ConsentMethod.INTERPRETER, _l("Muntligt, via tolk")),
+        (ConsentTextStatus.DRAFT, _l("Utkast")),
+        (ConsentTextStatus.PUBLISHED, _l("Publicerad")),
+        (ReferralStatus.NEW, _l("Ny")),
+        (ReferralStatus.CONTACTED, _l("Kontaktad")),
+        (ReferralStatus.IN_PROGRESS, _l("Pågår")),
+        (ReferralStatus.CLOSED, _l("Avslutad")),
+        (Outcome.STARTED, _l("Började")),
+        (Outcome.DECLINED, _l("Tackade nej")),
+        (Outcome.UNREACHABLE, _l("Gick inte att nå")),
+        (Outcome.NOT_ELIGIBLE, _l("Inte behörig")),
+        (Outcome.WITHDRAWN, _l("Återkallad")),
+        (Outcome.EXPIRED, _l("Löpte ut")),
+        (AttemptChannel.PHONE, _l("Telefonsamtal")),
+        (AttemptChannel.SMS, _l("Sms")),
+        (AttemptChannel.EMAIL, _l("E-post")),
+        (AttemptChannel.IN_PERSON, _l("Personligt möte")),
+        (AttemptResult.REACHED, _l("Nådd")),
+        (AttemptResult.NO_ANSWER, _l("Inget svar")),
+        (AttemptResult.WRONG_NUMBER, _l("Fel nummer")),
+        (AttemptResult.MESSAGE_LEFT, _l("Lämnat meddelande")),
+    ]
+)
 
 TOPIC_LABELS = {
     Topic.WORK: _l("Arbete"),
@@ -215,23 +245,23 @@ class EventKind(Labelled):
 
 
 LABELS.update(
-    {
-        EventKind.CREATED: _l("Hänvisningen skapades"),
-        EventKind.STATUS: _l("Nytt steg"),
-        EventKind.ASSIGNED: _l("Ny ansvarig"),
-        EventKind.ATTEMPT: _l("Kontaktförsök"),
-        EventKind.FOLLOW_UP: _l("Uppföljning planerad"),
-        BestTime.MORNING: _l("Förmiddag (9–12)"),
-        BestTime.LUNCH: _l("Lunchtid (12–13)"),
-        BestTime.AFTERNOON: _l("Eftermiddag (13–16)"),
-        BestTime.ANY: _l("När som helst på dagen"),
-        ReasonCode.BOOKED: _l("Tid bokad"),
-        ReasonCode.APPLICATION_SENT: _l("Ansökan skickad"),
-        ReasonCode.WAITING_LIST: _l("Står i kö"),
-        ReasonCode.NOT_INTERESTED: _l("Vill inte längre"),
-        ReasonCode.MOVED_AWAY: _l("Har flyttat"),
-        ReasonCode.WRONG_SERVICE: _l("Fel tjänst"),
-    }
+    [
+        (EventKind.CREATED, _l("Hänvisningen skapades")),
+        (EventKind.STATUS, _l("Nytt steg")),
+        (EventKind.ASSIGNED, _l("Ny ansvarig")),
+        (EventKind.ATTEMPT, _l("Kontaktförsök")),
+        (EventKind.FOLLOW_UP, _l("Uppföljning planerad")),
+        (BestTime.MORNING, _l("Förmiddag (9–12)")),
+        (BestTime.LUNCH, _l("Lunchtid (12–13)")),
+        (BestTime.AFTERNOON, _l("Eftermiddag (13–16)")),
+        (BestTime.ANY, _l("När som helst på dagen")),
+        (ReasonCode.BOOKED, _l("Tid bokad")),
+        (ReasonCode.APPLICATION_SENT, _l("Ansökan skickad")),
+        (ReasonCode.WAITING_LIST, _l("Står i kö")),
+        (ReasonCode.NOT_INTERESTED, _l("Vill inte längre")),
+        (ReasonCode.MOVED_AWAY, _l("Har flyttat")),
+        (ReasonCode.WRONG_SERVICE, _l("Fel tjänst")),
+    ]
 )
 
 
@@ -279,31 +309,31 @@ class OutreachPlace(Labelled):
 
 
 LABELS.update(
-    {
-        ActivityKind.OPEN_SESSION: _l("Öppen verksamhet"),
-        ActivityKind.SFI: _l("SFI på öppna förskolan"),
-        ActivityKind.LANGUAGE_CAFE: _l("Språkcafé"),
-        ActivityKind.PARENTING_GROUP: _l("Föräldragrupp"),
-        ActivityKind.INFORMATION_MEETING: _l("Informationsmöte"),
-        ActivityKind.STUDY_VISIT: _l("Studiebesök"),
-        ActivityKind.SUPPORT_CONVERSATION: _l("Enskilt stödsamtal"),
-        ActivityKind.OTHER: _l("Annan aktivitet"),
-        SessionStatus.SCHEDULED: _l("Planerad"),
-        SessionStatus.CANCELLED: _l("Inställd"),
-        SessionChange.STAFF_ILLNESS: _l("Personalen är sjuk"),
-        SessionChange.HOLIDAY: _l("Helgdag eller lov"),
-        SessionChange.ROOM_UNAVAILABLE: _l("Lokalen går inte att använda"),
-        SessionChange.PARTNER_CANCELLED: _l("Samarbetspartnern kan inte komma"),
-        SessionChange.WEATHER: _l("Vädret"),
-        SessionChange.OTHER: _l("Annat skäl"),
-        OutreachPlace.SFI_SCHOOL: _l("SFI-skolan"),
-        OutreachPlace.CHILD_HEALTH: _l("Barnavårdscentralen (BVC)"),
-        OutreachPlace.LIBRARY: _l("Biblioteket"),
-        OutreachPlace.FAITH_COMMUNITY: _l("Trossamfund"),
-        OutreachPlace.HOUSING_AREA: _l("Bostadsområdet"),
-        OutreachPlace.HOME_VISIT: _l("Hembesök"),
-        OutreachPlace.OTHER: _l("Annan plats"),
-    }
+    [
+        (ActivityKind.OPEN_SESSION, _l("Öppen verksamhet")),
+        (ActivityKind.SFI, _l("SFI på öppna förskolan")),
+        (ActivityKind.LANGUAGE_CAFE, _l("Språkcafé")),
+        (ActivityKind.PARENTING_GROUP, _l("Föräldragrupp")),
+        (ActivityKind.INFORMATION_MEETING, _l("Informationsmöte")),
+        (ActivityKind.STUDY_VISIT, _l("Studiebesök")),
+        (ActivityKind.SUPPORT_CONVERSATION, _l("Enskilt stödsamtal")),
+        (ActivityKind.OTHER, _l("Annan aktivitet")),
+        (SessionStatus.SCHEDULED, _l("Planerad")),
+        (SessionStatus.CANCELLED, _l("Inställd")),
+        (SessionChange.STAFF_ILLNESS, _l("Personalen är sjuk")),
+        (SessionChange.HOLIDAY, _l("Helgdag eller lov")),
+        (SessionChange.ROOM_UNAVAILABLE, _l("Lokalen går inte att använda")),
+        (SessionChange.PARTNER_CANCELLED, _l("Samarbetspartnern kan inte komma")),
+        (SessionChange.WEATHER, _l("Vädret")),
+        (SessionChange.OTHER, _l("Annat skäl")),
+        (OutreachPlace.SFI_SCHOOL, _l("SFI-skolan")),
+        (OutreachPlace.CHILD_HEALTH, _l("Barnavårdscentralen (BVC)")),
+        (OutreachPlace.LIBRARY, _l("Biblioteket")),
+        (OutreachPlace.FAITH_COMMUNITY, _l("Trossamfund")),
+        (OutreachPlace.HOUSING_AREA, _l("Bostadsområdet")),
+        (OutreachPlace.HOME_VISIT, _l("Hembesök")),
+        (OutreachPlace.OTHER, _l("Annan plats")),
+    ]
 )
 
 
