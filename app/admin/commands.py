@@ -142,6 +142,7 @@ def create_demo() -> list[tuple[str, str, str]]:
         make_user(org, email, name, role, password, sites, locale)
         logins.append((role.value, email, password))
     db.session.flush()
+    from ..programme.demo import seed_demo_programme
     from ..queue.demo import seed_queue_demo
     from ..stats.demo import seed_demo as seed_stats_demo
     from ..visits.demo import seed_demo_visits
@@ -152,6 +153,7 @@ def create_demo() -> list[tuple[str, str, str]]:
     seed_consent_texts(org)
     seed_demo_visits(org)
     seed_stats_demo(org)
+    seed_demo_programme(org)  # after the services: its activities link to them
     seed_queue_demo(org)  # last: it reuses the services and consent text seeded before it
     db.session.commit()
     return logins
