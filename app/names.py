@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, func, select
 
+from . import swedish_terms
 from .extensions import db
 from .i18n import fallback_locales
 from .models import Service, ServiceTranslation
@@ -24,7 +25,8 @@ def service_name_column(locale: str) -> ColumnElement[str]:
         .scalar_subquery()
         for code in fallback_locales(locale)
     ]
-    return func.coalesce(*candidates, Service.slug).label("name")
+    name = func.coalesce(*candidates, Service.slug)
+    return swedish_terms.plain_column(name).label("name")  # no [[ ]] marks outside the texts
 
 
 def service_names(service_ids: Iterable[int], locale: str) -> dict[int, str]:

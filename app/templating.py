@@ -9,7 +9,7 @@ from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from . import choices, languages
+from . import choices, languages, swedish_terms
 from .choices import Role
 from .i18n import CONTENT_LOCALES, LOCALES, current_locale, text_direction, ui_locale
 from .web import new_form_key
@@ -75,6 +75,9 @@ def register(app: Flask) -> None:
             "new_form_key": new_form_key,
         }
 
+    # A service's texts on the public pages: its Swedish terms in lang="sv" (app.swedish_terms).
+    app.jinja_env.filters["swedish_terms"] = swedish_terms.marked
+    app.jinja_env.filters["plain_terms"] = swedish_terms.plain
     app.jinja_env.filters["date"] = lambda value, fmt="medium": _formatted(
         format_date, value, fmt, str(get_locale()), str(get_timezone())
     )

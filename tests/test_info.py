@@ -152,7 +152,7 @@ def test_grid_shows_each_active_service_with_its_pictogram(client, core):
     assert response.status_code == 200
     assert 'href="/ar/sfi"' in page and "/static/img/services/sfi.svg" in page
     assert 'href="/ar/so"' not in page
-    assert "SFI – اللغة السويدية للمهاجرين" in page
+    assert '<span lang="sv" dir="ltr">SFI</span> – اللغة السويدية للمهاجرين' in page
 
 
 def test_missing_translation_shows_swedish_marked_sv_with_a_note_in_the_visitors_language(
@@ -256,6 +256,53 @@ def test_texts_are_plain_text_never_raw_html(client, make, org):
     page = client.get("/sv/test").get_data(as_text=True)
     assert "<script>alert" not in page and "<b>fet</b>" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;\nRad två &lt;b&gt;fet&lt;/b&gt;" in page
+
+
+def test_swedish_terms_in_other_languages_texts_are_marked_sv(client, core):
+    """The seed texts mark them [[förskola]]: a span with lang="sv" on the public pages."""
+    swedish = '<span lang="sv" dir="ltr">{}</span>'.format
+    for path in ("/uk/forskola", "/uk/forskola/print"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Дошкільний заклад (" + swedish("förskola") + ")</h1>" in page
+        assert "<title>Дошкільний заклад (förskola) ·" in page  # a title has no markup
+        assert "[[" not in page and "]]" not in page
+    page = client.get("/so/employment").get_data(as_text=True)
+    assert swedish("Arbetsförmedlingen") in page.split("</h1>")[1]  # in the texts too
+    grid = client.get("/ar/").get_data(as_text=True)
+    assert "الروضة (" + swedish("förskola") + ")" in grid
+
+
+def test_swedish_term_marks_never_show_outside_the_public_texts(client, core, make):
+    from app.names import service_names
+
+    forskola = db.session.scalar(select(Service).where(Service.slug == "forskola"))
+    assert service_names([forskola.id], "uk") == {forskola.id: "Дошкільний заклад (förskola)"}
+    row = next(t for t in forskola.translations if t.locale == "uk")
+    row.summary = "<b>[[för<i>skola]]</b> [[open"
+    db.session.commit()
+    page = client.get("/uk/forskola").get_data(as_text=True)
+    assert '&lt;b&gt;<span lang="sv" dir="ltr">för&lt;i&gt;skola</span>&lt;/b&gt; [[open' in page
+
+
+def test_the_pictogram_beside_the_heading_is_decorative(client, core):
+    for path in ("/fa/sfi", "/fa/sfi/print"):
+        page = client.get(path).get_data(as_text=True)
+        assert re.search(r'<img class="pictogram" src="[^"]+" alt="" ', page), path
+
+
+def test_public_pages_describe_themselves_in_the_visitors_language(app, client, core):
+    default = "Tjänster för dig och din familj, förklarade på ditt språk: vad de är, vem som"
+    assert f'<meta name="description" content="{default}' in client.get("/sv/").get_data(
+        as_text=True
+    )
+    page = client.get("/uk/forskola").get_data(as_text=True)
+    described = re.search(r'<meta name="description" content="([^"]*)">', page).group(1)
+    assert described.startswith("Дошкільний заклад – для дітей") and len(described) <= 163
+    withdraw = client.get("/en/withdraw").get_data(as_text=True)
+    expected = translated(
+        app, "en", "Du kan ta tillbaka ditt samtycke när som helst. Du behöver inte säga varför."
+    )
+    assert f'<meta name="description" content="{html_escape(expected)}">' in withdraw
 
 
 def test_read_aloud_button_is_there_but_hidden_until_a_voice_is_found(client, core):
