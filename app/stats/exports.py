@@ -26,7 +26,8 @@ def rows(
 ) -> tuple[list[list[Value]], set[int]]:
     """Every line of an export and the (1-based) numbers of its title and header lines:
     `heading` (label, value) pairs, then the summary, then each table with its title, its
-    column headers, its rows and its total."""
+    column headers, its rows and its total, then each later section (the programme, outreach)
+    with its figures and its tables of several columns."""
     lines: list[list[Value]] = [[label, value] for label, value in heading]
     lines.append([])
     lines.append([labels["summary"], labels["value"]])
@@ -42,6 +43,23 @@ def rows(
             lines.append([labels["total"], table.total])
         if table.note:
             lines.append([table.note])
+    for section in report.sections:
+        lines.append([])
+        lines.append([section.title, labels["value"]])
+        bold.add(len(lines))
+        lines.extend([label, value] for label, value in section.figures)
+        if section.note:
+            lines.append([section.note])
+        for grid in section.grids:
+            lines.append([])
+            lines.append([grid.title])
+            lines.append([grid.label_header, *grid.headers])
+            bold |= {len(lines) - 1, len(lines)}
+            lines.extend([row.label, *row.cells] for row in grid.rows)
+            if grid.totals is not None:
+                lines.append([labels["total"], *grid.totals])
+            if grid.note:
+                lines.append([grid.note])
     return lines, bold
 
 
@@ -81,7 +99,8 @@ def to_xlsx(lines: Iterable[list[Value]], sheet_title: str, bold_rows: set[int])
             if r in bold_rows:
                 cell.font = Font(bold=True)
     sheet.column_dimensions["A"].width = 42
-    sheet.column_dimensions["B"].width = 24
+    for column in "BCDEFG":
+        sheet.column_dimensions[column].width = 24 if column == "B" else 16
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -207,12 +207,19 @@ def _summed_rows(f: Filters, day_model, month_model, day_columns, month_columns)
 
 def visit_figures(f: Filters, bucket: Bucket) -> tuple[dict[str, int], list[tuple[date, int]]]:
     """The period's visit totals (groups, people by gender and age band, new and returning,
-    each topic) and its groups per week or month, every bucket included: one query over the
-    summaries (monthly for whole months when the trend is by month, daily otherwise), summed
-    per bucket; the totals are the buckets added up here."""
+    each topic, outreach) and its groups per week or month, every bucket included."""
+    totals, per_bucket = visit_series(f, bucket)
+    return totals, [(start, counts.get("groups", 0)) for start, counts in per_bucket.items()]
+
+
+def visit_series(f: Filters, bucket: Bucket) -> tuple[dict[str, int], dict[date, dict[str, int]]]:
+    """The period's visit totals and every summed figure per week or month (each bucket of the
+    period, in order, empty ones as {}): one query over the summaries (monthly for whole months
+    when the trend is by month, daily otherwise), summed per bucket; the totals are the buckets
+    added up here."""
     starts = buckets_in(f.period, bucket)
     if not f.site_ids:
-        return {}, [(start, 0) for start in starts]
+        return {}, {start: {} for start in starts}
     if bucket is Bucket.MONTH:
         rows = _summed_rows(
             f,
@@ -242,8 +249,10 @@ def visit_figures(f: Filters, bucket: Bucket) -> tuple[dict[str, int], list[tupl
     totals = {n: sum(int(row._mapping[n] or 0) for row in result) for n in SUMMED}
     totals["visit_groups"] = totals.pop("groups")
     totals["returning_groups"] = totals["visit_groups"] - totals["new_groups"]
-    per_bucket = {as_date(row.bucket): int(row.groups or 0) for row in result}
-    return totals, [(start, per_bucket.get(start, 0)) for start in starts]
+    per_bucket = {
+        as_date(row.bucket): {n: int(row._mapping[n] or 0) for n in SUMMED} for row in result
+    }
+    return totals, {start: per_bucket.get(start, {}) for start in starts}
 
 
 def visit_languages(f: Filters) -> list[tuple[str, int]]:

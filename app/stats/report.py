@@ -53,15 +53,51 @@ class Table:
 
 
 @dataclass
+class GridRow:
+    label: str
+    cells: list[Cell]
+
+
+@dataclass
+class Grid:
+    """A table of several counts per row (held, cancelled, adults… per activity kind): each
+    column is protected as a table of its own, with its total in the last line (None where a
+    column has no total, as when a session counts under each of its languages)."""
+
+    key: str
+    title: str
+    label_header: str
+    headers: list[str]
+    rows: list[GridRow]
+    totals: list[Cell | None] | None = None
+    note: str | None = None
+
+
+@dataclass
+class Section:
+    """A part of the dashboard after visits and referrals: its headline figures and grids."""
+
+    key: str
+    title: str
+    figures: list[tuple[str, Cell | Measure]]
+    grids: list[Grid]
+    note: str | None = None
+
+
+@dataclass
 class Report:
     filters: queries.Filters
     bucket: Bucket
     threshold: int
     figures: list[tuple[str, Cell | Measure]] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
 
 
 def bucket_label(start: date, bucket: Bucket) -> str:
@@ -78,10 +114,13 @@ def build(
     services: list[tuple[int, str]],
     locale: str,
     version: int,
+    sites: list[tuple[int, str]] | None = None,
 ) -> Report:
     """Count everything for `f`, protect it, and label it in the reader's language.
-    `version` is the organisation's stats_version: the referral figures are cached by it."""
-    visits, visit_trend = queries.visit_figures(f, bucket)
+    `version` is the organisation's stats_version: the referral figures are cached by it.
+    `sites` names the organisation's sites (read when not given)."""
+    visits, visit_buckets = queries.visit_series(f, bucket)
+    visit_trend = [(start, counts.get("groups", 0)) for start, counts in visit_buckets.items()]
     v = lambda key: visits.get(key, 0)  # noqa: E731
     language_counts = queries.visit_languages(f)
     counted = cache.referral_figures(f, bucket, threshold, version)
@@ -236,4 +275,10 @@ def build(
         (_("Mediandagar till utfall"), to_outcome),
         (_("Intresse utan samtycke"), protected.figure("interest", sum(interest_counts))),
     ]
-    return Report(f, bucket, threshold, figures, tables)
+    from . import programme_report  # it builds on this module's tables
+
+    if sites is None:
+        sites = queries.organisation_sites(f.organisation_id)
+    programme = programme_report.build(f, bucket, threshold, locale, sites, visits, visit_buckets)
+    tables.append(programme.cancellations)
+    return Report(f, bucket, threshold, figures, tables, programme.sections)

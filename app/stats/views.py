@@ -77,7 +77,9 @@ def _context():
     )
     threshold = user.organisation.suppression_threshold or 5
     version = user.organisation.stats_version
-    context["report"] = report.build(filters, bucket, threshold, services, locale, version)
+    context["report"] = report.build(
+        filters, bucket, threshold, services, locale, version, sites=sites
+    )
     return context, period
 
 
