@@ -146,10 +146,11 @@ def create_demo() -> list[tuple[str, str, str]]:
     from ..queue.demo import seed_queue_demo
     from ..stats.demo import seed_demo as seed_stats_demo
     from ..visits.demo import seed_demo_visits
-    from .demo import seed_demo_security
+    from .demo import seed_demo_local_details, seed_demo_security
 
     seed_demo_security(org)
     seed_core_services(org)
+    seed_demo_local_details(org)
     seed_consent_texts(org)
     seed_demo_visits(org)
     seed_stats_demo(org)

@@ -27,6 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import LegalBasis, Role
 from ..i18n import CONTENT_LOCALES, LOCALES
+from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
 from ..models import Site, User
 from ..text_input import clean_text, name_text
 from ..validators import RowForm, Unique
@@ -114,11 +115,35 @@ class UserEditForm(UserForm):
             raise ValidationError(str(_l("Du kan inte ta bort din egen administratörsroll.")))
 
 
-class SiteForm(RowForm):
+class SiteForm(WeeklyHoursForm):
+    """A site and what visitors see of it: address, phone, hours per weekday, place on the
+    map, and the services held there (`services`: ids of the organisation's services)."""
+
     name = name_field(
         Unique(Site.name, _l("Det finns redan en förskola med det namnet."), ignore_case=True)
     )
     is_active = BooleanField(_l("Aktiv"), default=True)
+    address = StringField(
+        _l("Adress"),
+        validators=[Optional(), Length(max=LIMITS["address"])],
+        filters=[clean_text, lambda v: " ".join(v.split()) if isinstance(v, str) else v],
+    )
+    phone = phone_field()
+    latitude = coordinate_field(_l("Latitud"), 90)
+    longitude = coordinate_field(_l("Longitud"), 180)
+    services = CheckboxList(_l("Tjänster på förskolan"), coerce=int, validate_choice=True)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        lat, lon = self.latitude, self.longitude
+        if not (lat.errors or lon.errors) and (lat.data is None) != (lon.data is None):
+            empty = lon if lon.data is None else lat
+            empty.errors.append(_l("Skriv både latitud och longitud, eller ingen av dem."))
+            return False
+        return valid
+
+    def populate_obj(self, obj, skip: tuple[str, ...] = ()) -> None:
+        super().populate_obj(obj, skip=(*skip, "services"))
 
 
 def _days(label, low, high):

@@ -15,9 +15,11 @@ Export/import shape (HSDS 3 field names where they fit):
      "organization": {"id": <slug>, "name": ...},
      "services": [{"id": <slug>, "name", "description", "eligibility_description",
                    "application_process", "url", "email", "status": "active"|"inactive",
-                   "phones": [{"number"}], "schedules": [{"description"}],
+                   "phones": [{"number"}],
+                   "schedules": [{"description"},
+                                 {"freq": "WEEKLY", "byday": "MO", "opens_at", "closes_at"}],
                    "locations": [{"addresses": [{"address_1"}]}],
-                   "x_bro": {"pictogram", "sort_order"},
+                   "x_bro": {"pictogram", "sort_order", "apply_url"},
                    "translations": {<locale>: {"name", "description", "eligibility_description",
                                                "application_process", "status"}}}]}
 
@@ -43,10 +45,13 @@ from ..i18n import CONTENT_LOCALES, DEFAULT_LOCALE
 from ..models import Organisation, Service, ServiceTranslation
 from ..text_input import clean_text
 from .forms import ServiceForm, TranslationForm
+from .hours import is_valid
 
 FORMAT = "bro-hsds"
 VERSION = 1
 TEXT_KEYS = ("name", "description", "eligibility_description", "application_process")
+# HSDS's weekday codes (RFC 5545 BYDAY), Monday first as in app.info.hours.
+BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 # ---------------------------------------------------------------- export
 
@@ -99,11 +104,46 @@ def _service_record(service: Service, texts: dict[str, ServiceTranslation]) -> d
         "email": service.email,
         "status": "active" if service.is_active else "inactive",
         "phones": [{"number": service.phone}] if service.phone else [],
-        "schedules": [{"description": service.opening_hours}] if service.opening_hours else [],
+        "schedules": _schedules(service),
         "locations": ([{"addresses": [{"address_1": service.address}]}] if service.address else []),
-        "x_bro": {"pictogram": service.pictogram, "sort_order": service.sort_order},
+        "x_bro": {
+            "pictogram": service.pictogram,
+            "sort_order": service.sort_order,
+            **({"apply_url": service.apply_url} if service.apply_url else {}),
+        },
         "translations": {locale: _text_record(t) for locale, t in sorted(texts.items())},
     }
+
+
+def _schedules(service: Service) -> list[dict]:
+    """The note on the hours, then one HSDS weekly schedule per opening period."""
+    note = [{"description": service.opening_hours}] if service.opening_hours else []
+    return note + [
+        {"freq": "WEEKLY", "byday": BYDAY[day - 1], "opens_at": opens, "closes_at": closes}
+        for day, opens, closes in service.weekly_hours or []
+    ]
+
+
+def _weekly_hours(schedules, where: str, errors: list[str]) -> list | None:
+    """The weekly periods of an HSDS schedules list in the stored shape (app.info.hours)."""
+    if not isinstance(schedules, list):
+        return None  # _first has said what is wrong
+    weekly = [
+        [
+            BYDAY.index(s["byday"]) + 1 if s.get("byday") in BYDAY else 0,
+            s.get("opens_at"),
+            s.get("closes_at"),
+        ]
+        for s in schedules
+        if isinstance(s, dict) and "byday" in s
+    ]
+    if not weekly:
+        return None
+    weekly.sort(key=lambda row: (row[0], str(row[1])))
+    if not is_valid(weekly):
+        errors.append(_("%(where)s: öppettiderna går inte att läsa.", where=where))
+        return None
+    return weekly
 
 
 def export_json(org: Organisation) -> str:
@@ -127,6 +167,7 @@ SERVICE_PLACES = {
     "phone": "phones",
     "address": "locations",
     "opening_hours": "schedules",
+    "apply_url": "x_bro.apply_url",
     "sort_order": "x_bro.sort_order",
     "is_active": "status",
 }
@@ -259,9 +300,11 @@ def _parse_service(
             f"{where}.schedules",
             errors,
         ),
+        "apply_url": _text(extra.get("apply_url"), f"{where}.x_bro.apply_url", errors),
         "sort_order": str(sort_order),
         "is_active": "" if status == "inactive" else "y",
     }
+    weekly_hours = _weekly_hours(record.get("schedules"), f"{where}.schedules", errors)
     slug = values["slug"] or ""
     item = ParsedService(slug=slug, fields={})
     formdata = _form_data(values)
@@ -274,6 +317,7 @@ def _parse_service(
         )
         if form.validate():
             item.fields = {name: form[name].data for name in SERVICE_PLACES if name != "slug"}
+            item.fields["weekly_hours"] = weekly_hours
         else:
             _form_errors(form, SERVICE_PLACES, where, errors)
     translations = record.get("translations") or {}

@@ -103,12 +103,13 @@ class DayRow:
     periods: str  # "09:00–12:00, 13:00–16:00", or "" when closed
 
 
-def week_rows(weekly_hours: list | None, locale: str) -> list[DayRow]:
-    """Monday to Sunday (the Swedish week) for a page in `locale`; [] when no hours given.
-    Times stay on the 24-hour clock of the place's own signs and timetables."""
+def week_rows(weekly_hours: list | None, locale: str, width: str = "wide") -> list[DayRow]:
+    """Monday to Sunday (the Swedish week) for a page in `locale`, days named in full or
+    ("abbreviated") short; [] when no hours are given. Times stay on the 24-hour clock of
+    the place's own signs and timetables."""
     if not weekly_hours:
         return []
-    names = get_day_names("wide", locale=locale.replace("-", "_"))
+    names = get_day_names(width, locale=locale.replace("-", "_"))
     return [
         DayRow(day, names[day - 1], format_day(periods))
         for day, periods in by_day(weekly_hours).items()
