@@ -280,6 +280,15 @@ ENDPOINTS: list[Endpoint] = [
         weight=2,
         requires="programme.session",
     ),
+    # The visitors' programme: every site's this week and next, in four languages.
+    Endpoint(
+        "public_programme",
+        "GET",
+        None,
+        lambda fx, n: f"/{('sv', 'ar', 'so', 'en')[n % 4]}/programme",
+        weight=2,
+        requires="programme.public_index",
+    ),
     # Foundation pages: always present, so the harness is proven end to end on any tree.
     Endpoint("login_page", "GET", None, lambda fx, n: "/login", weight=2),
     Endpoint("home_redirect", "GET", Role.ADMIN, lambda fx, n: "/", expect=(302,)),
