@@ -7,14 +7,15 @@ Extend it in two places when a new kind of URL parameter appears:
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 from flask import Flask
 
 from app import create_app
 from app.access import PUBLIC
 from app.choices import Role
-from app.models import ServiceTranslation, User
+from app.models import ActivitySchedule, ServiceTranslation, User
+from app.workdays import local_today
 
 # The actors, in the order they act on each route: whoever may change the world last.
 ACTORS = (
@@ -87,6 +88,21 @@ def _build_world(make) -> World:
         "text_a": consent.consent_text,
         "staff_b1": staff_b,
     }
+    activity = make.activity(a1)
+    schedule = ActivitySchedule(
+        rule="FREQ=WEEKLY;BYDAY=MO",
+        starts_on=local_today(),
+        ends_on=local_today() + timedelta(days=60),
+        start_time=time(10),
+        end_time=time(11),
+    )
+    activity.schedules.append(schedule)
+    make.session.flush()
+    w.records.update(
+        activity_a1=activity,
+        schedule_a1=schedule,
+        session_a1=make.activity_session(activity, schedule_id=schedule.id),
+    )
     return w
 
 
@@ -102,6 +118,9 @@ PARAMETERS = {
     "lang": lambda w: "sv",
     "slug": lambda w: w.service_x.slug,
     "code": lambda w: "ar",  # a locale code: the admin edits one translation of a service
+    "activity_id": lambda w: w.activity_a1.id,
+    "schedule_id": lambda w: w.schedule_a1.id,
+    "session_id": lambda w: w.session_a1.id,
 }
 
 # Actors for whom the record behind a parameter is out of scope, so the answer must be 404.
@@ -120,6 +139,10 @@ SCOPE = {
     "service_id": {"admin_b", "coordinator_y"},
     "text_id": {"admin_b"},
     "user_id": {"admin_b"},
+    # The programme belongs to a site, like its visits: its staff and the organisation's admin.
+    "activity_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b"},
+    "schedule_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b"},
+    "session_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b"},
     "lang": set(),
     "slug": set(),
     "code": set(),
@@ -127,7 +150,10 @@ SCOPE = {
 
 # Answers the generic rule cannot know, per (endpoint, actor) -> allowed status codes.
 # Add a line when a route's rule is narrower or wider than its parameters suggest.
-EXPECTED: dict[tuple[str, str], set[int]] = {}
+EXPECTED: dict[tuple[str, str], set[int]] = {
+    # Staff of A1 acts first and ends the schedule; the admin then finds it gone.
+    ("programme.remove_schedule", "admin_a"): {303, 404},
+}
 
 
 def rules_of(app: Flask):

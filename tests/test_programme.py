@@ -519,3 +519,10 @@ def test_the_session_page_counts_a_visit_in_one_tap(client, make, site, staff):
     client.post(f"/programme/visits/{visit.id}/session", data={"from_session": session.id})
     db.session.refresh(visit)
     assert visit.session_id is None
+
+
+def test_a_kind_without_a_name_is_refused_with_a_message(client, make, site, login):
+    login(make.user(org=site.organisation, role=Role.ADMIN))
+    response = client.post("/programme/kinds", data={"name": ""}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Skriv ett namn." in response.get_data(as_text=True)

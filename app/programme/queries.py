@@ -20,6 +20,8 @@ from ..models import (
     Visit,
 )
 from ..scope import one_or_404, site_ids
+from ..visits.queries import local_day_start_utc
+from ..workdays import local_today
 
 
 def activity_text_column(field: str, locale: str) -> ColumnElement[str]:
@@ -230,15 +232,18 @@ def visits_counted(session_ids: list[int]) -> dict[int, Headcount]:
     return {sid: Headcount(int(a or 0), int(c or 0), int(g)) for sid, a, c, g in rows}
 
 
-def visits_of_the_day(session: ActivitySession, limit: int = 25) -> list[Visit]:
-    """The site's visits of the session's day that are counted to it or to no session yet,
-    newest first: what staff tap to count a group as attending."""
+def visits_of_the_day(session: ActivitySession, user: User, limit: int = 25) -> list[Visit]:
+    """The groups `user` recorded today at the session's site, on its day, counted to it or to
+    no session yet, newest first: what they tap to count a group as attending (only the one who
+    recorded a visit changes it, on the day, as with editing one)."""
     return list(
         db.session.scalars(
             select(Visit)
             .where(
                 Visit.site_id == session.site_id,
                 Visit.visit_date == session.on_date,
+                Visit.recorded_by_id == user.id,
+                Visit.created_at >= local_day_start_utc(local_today()),
                 (Visit.session_id.is_(None)) | (Visit.session_id == session.id),
             )
             .order_by(Visit.created_at.desc(), Visit.id.desc())

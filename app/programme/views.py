@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..names import service_names
 from ..scope import one_or_404, services_query, site_for_user, site_ids, sites_query
+from ..visits.queries import own_visit_of_today
 from ..web import form_status, paginate
 from ..workdays import local_today
 from . import bp, public, records  # noqa: F401 (public: the visitors' routes)
@@ -268,7 +269,7 @@ def add_kind():
         db.session.commit()
         flash(_("Typen är tillagd."))
     else:
-        flash(" ".join(form.name.errors), "error")
+        flash(" ".join(str(error) for error in form.name.errors), "error")
     return redirect(url_for("programme.activities"), code=303)
 
 
@@ -325,7 +326,9 @@ def session_page(session, attendance_form=None, change_form=None, status: int = 
             refusal=records.attendance_refusal(session),
             language_chips=languages.chips(current_locale(), frozenset(), selected),
             kind_labels=kind_labels(current_user.organisation_id, current_locale()),
-            visits=visits_of_the_day(session) if not records.attendance_refusal(session) else [],
+            visits=visits_of_the_day(session, current_user)
+            if not records.attendance_refusal(session)
+            else [],
         ),
         status,
     )
@@ -410,10 +413,12 @@ def move(session_id: int):
 @bp.post("/programme/visits/<int:visit_id>/session")
 @signed_in
 def count_visit(visit_id: int):
-    """One tap on the Today screen: this visit came to that session (or to none)."""
-    visit = one_or_404(
-        select(Visit).where(Visit.id == visit_id, Visit.site_id.in_(site_ids(current_user)))
+    """One tap: this visit came to that session (or to none). As with editing a visit, only
+    the one who recorded it, on the day it was recorded."""
+    site_id = one_or_404(
+        select(Visit.site_id).where(Visit.id == visit_id, Visit.site_id.in_(site_ids(current_user)))
     )
+    visit = own_visit_of_today(site_for_user(current_user, site_id), visit_id, current_user)
     session_id = request.form.get("session_id", type=int)
     session_ = session_for_user(current_user, session_id) if session_id else None
     try:
