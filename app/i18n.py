@@ -6,8 +6,9 @@ with the language switcher, then Accept-Language, then Swedish.
 """
 
 from flask import g, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 # Each language named in its own script (endonym); the order is the switcher's.
 LOCALES: dict[str, str] = {
@@ -107,3 +108,22 @@ def select_locale() -> str:
     if session.get("locale") in LOCALES:
         return session["locale"]
     return browser_locale()
+
+
+def in_language(code: str, element: str = "div", *, caller, **attributes) -> Markup:
+    """A template's call block rendered in the UI language `code`, inside `element` marked with
+    that language and its direction; what surrounds it keeps the page's language.
+
+    A staff page that shows the visitor's part (the consent, the receipt, the extract) stays in
+    the staff member's language, nav and staff questions included, and the visitor's part is in
+    hers: `{% call in_language(visitor_lang, "article", class_="receipt") %}…{% endcall %}`.
+    A staff question inside the visitor's part goes back the same way, with `locale`."""
+    with force_locale(code):
+        body = caller()
+    marked = Markup("").join(
+        Markup(' {}="{}"').format(name.rstrip("_").replace("_", "-"), value)
+        for name, value in attributes.items()
+    )
+    return Markup('<{0}{1} lang="{2}" dir="{3}">{4}</{0}>').format(
+        element, marked, code, text_direction(code), body
+    )

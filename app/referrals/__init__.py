@@ -13,4 +13,9 @@ pages), `forms`, `common` (lookups both share).
 
 from flask import Blueprint
 
+from ..i18n import in_language
+
 bp = Blueprint("referrals", __name__)
+# The consent, the receipt and the extract: the visitor's part in her language, the staff's
+# page around it in theirs.
+bp.add_app_template_global(in_language)

@@ -4,7 +4,6 @@ then the contact details. Nothing is stored before the last step (or the visitor
 from dataclasses import dataclass
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -185,20 +184,21 @@ def _services_or_404(ids: list[int]) -> list[Service]:
 
 
 def _render_consent(state: FlowState, form: ConsentForm, status: int = 200):
-    """The consent screen in the visitor's language: the published text plus generated parts
-    (a lättläst reader gets the lättläst text, in the Swedish UI, and service names)."""
-    org = state.site.organisation
-    with force_locale(ui_locale(state.visitor_lang)):
-        names = service_names([s.id for s in state.services], state.visitor_lang)
-        body = render(
-            "referrals/consent.html",
-            state=state,
-            org=org,
-            form=form,
-            names=names,
-            fallback=state.text.locale != state.visitor_lang,
-            languages=_language_links(state),
-        )
+    """The consent screen: the visitor's part (the published text plus generated parts, the two
+    agreements and her answer) in her language, the page around it and the staff's question
+    (how the consent was given) in the staff member's. A lättläst reader gets the lättläst
+    text, in the Swedish UI, and service names."""
+    names = service_names([s.id for s in state.services], state.visitor_lang)
+    body = render(
+        "referrals/consent.html",
+        state=state,
+        org=state.site.organisation,
+        form=form,
+        names=names,
+        visitor_ui=ui_locale(state.visitor_lang),
+        fallback=state.text.locale != state.visitor_lang,
+        languages=_language_links(state),
+    )
     return body, status
 
 

@@ -3,7 +3,6 @@ and withdrawal."""
 
 import segno
 from flask import flash, redirect, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -41,19 +40,20 @@ def mine():
 @bp.get("/referrals/receipt/<int:consent_id>")
 @signed_in
 def receipt(consent_id: int):
-    """A printable receipt in the visitor's language, with a QR code to the withdrawal page."""
+    """A printable receipt in the visitor's language, with a QR code to the withdrawal page;
+    the staff's page around it (menu, buttons) in the staff member's."""
     consent = consent_for_user(current_user, consent_id)
     lang = visitor_locale(consent)
     withdraw_url = url_for("info.how_to_withdraw", lang=lang, _external=True)
-    with force_locale(lang):
-        return render(
-            "referrals/receipt.html",
-            consent=consent,
-            names=service_names([r.service_id for r in consent.referrals], lang),
-            until=kept_until(consent),
-            withdraw_url=withdraw_url,
-            qr=segno.make(withdraw_url, error="m").svg_data_uri(scale=4, border=2),
-        )
+    return render(
+        "referrals/receipt.html",
+        consent=consent,
+        visitor_ui=lang,
+        names=service_names([r.service_id for r in consent.referrals], lang),
+        until=kept_until(consent),
+        withdraw_url=withdraw_url,
+        qr=segno.make(withdraw_url, error="m").svg_data_uri(scale=4, border=2),
+    )
 
 
 @bp.route("/referrals/extract", methods=["GET", "POST"])
@@ -88,16 +88,16 @@ def extract():
     )
     people = _names_of({consent.recorded_by_id, consent.withdrawn_by_id})
     db.session.commit()  # the audit event of the read is written before anything is shown
-    with force_locale(lang):
-        return render(
-            "referrals/extract.html",
-            consent=consent,
-            contact=contact,
-            referrals=referrals,
-            names=service_names([r.service_id for r in referrals], lang),
-            people=people,
-            until=kept_until(consent),
-        )
+    return render(  # the extract in the visitor's language, the staff's page around it in theirs
+        "referrals/extract.html",
+        consent=consent,
+        visitor_ui=lang,
+        contact=contact,
+        referrals=referrals,
+        names=service_names([r.service_id for r in referrals], lang),
+        people=people,
+        until=kept_until(consent),
+    )
 
 
 @bp.route("/consents/<int:consent_id>/withdraw", methods=["GET", "POST"])

@@ -116,8 +116,10 @@ def test_staff_records_groups_by_taps_and_refers_a_visitor_with_arabic_consent(
     page.locator("select[name=visitor_lang]").select_option("ar")
     page.get_by_role("button", name="Visa samtycket för besökaren").tap()
 
-    expect(page.locator("html")).to_have_attribute("lang", "ar")
-    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    # The visitor's part in Arabic, right to left; the page around it stays the staff's Swedish.
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    expect(page.locator("article#consent-text")).to_have_attribute("lang", "ar")
+    expect(page.locator("article#consent-text")).to_have_attribute("dir", "rtl")
     body = page.locator(".consent-body")
     expect(body).to_have_attribute("lang", "ar")
     assert body.evaluate("el => getComputedStyle(el).direction") == "rtl"

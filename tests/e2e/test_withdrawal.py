@@ -34,15 +34,14 @@ def test_withdrawn_consent_removes_the_contact_details_from_the_coordinators_vie
     sign_in(staff, logins["staff"])
     staff.get_by_role("link", name="Mina hänvisningar").tap()
     staff.get_by_role("link", name=made.reference_code).tap()
-    staff.get_by_role("link", name=live_server.gettext("Återkalla samtycket", "so")).tap()
+    # The receipt is the visitor's, in Somali; its buttons are the staff's, in Swedish.
+    staff.get_by_role("link", name="Återkalla samtycket").tap()
     expect(staff.locator("h1")).to_have_text("Återkalla samtycket")
     staff.get_by_role("button", name="Ja, återkalla och radera").tap()
     expect(staff.locator(".flash").first).to_have_text(
         "Samtycket är återkallat. Kontaktuppgifterna är raderade."
     )
-    expect(
-        staff.get_by_role("link", name=live_server.gettext("Återkalla samtycket", "so"))
-    ).to_have_count(0)
+    expect(staff.get_by_role("link", name="Återkalla samtycket")).to_have_count(0)
 
     coordinator.reload()
     contact = coordinator.locator("#queue-contact")
