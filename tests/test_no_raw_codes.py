@@ -8,7 +8,7 @@ nothing: every page must answer 200 and the labels the codes stand for must be o
 """
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from app import languages, privacy
 from app.access import PUBLIC
 from app.admin.commands import create_demo
 from app.choices import (
+    ActivityKind,
     AttemptChannel,
     AttemptResult,
     BestTime,
@@ -27,19 +28,28 @@ from app.choices import (
     EventKind,
     Labelled,
     Outcome,
+    OutreachPlace,
     PartOfDay,
     ReasonCode,
     Role,
+    SessionChange,
+    SessionStatus,
     Topic,
     TranslationStatus,
 )
 from app.extensions import db
 from app.i18n import CONTENT_LOCALES, LOCALES
 from app.models import (
+    Activity,
+    ActivitySession,
+    ActivityTranslation,
+    AttendanceLanguage,
     ConsentText,
+    InformationContact,
     Referral,
     ReferralEvent,
     Service,
+    SessionAttendance,
     Site,
     User,
     Visit,
@@ -122,6 +132,11 @@ REAL_WORDS = {
         "de",
         "fit",
         "ka",
+        # Outreach places and reasons for a cancellation (issue 19): "the library", "a public
+        # holiday", "the weather".
+        "library",
+        "holiday",
+        "weather",
     },
     "so": {"ka", "ha", "so", "my", "sms", "tablet"},
 }
@@ -212,6 +227,7 @@ def seed_every_code() -> dict:
         )
         visit.languages = [VisitLanguage(code=code, site_id=site.id, visit_date=today)]
         db.session.add(visit)
+    programme = seed_every_programme_code(site, staff, today)
     db.session.flush()
     summary.rebuild(db.session)
 
@@ -277,7 +293,73 @@ def seed_every_code() -> dict:
             select(Visit).where(Visit.recorded_by_id == staff.id, Visit.visit_date == today)
         ),
         "text": text,
+        **programme,
     }
+
+
+def seed_every_programme_code(site: Site, staff: User, today) -> dict:
+    """Today, at `site`: a held session of every kind of activity (with attendance in two
+    languages), a cancelled one for every reason, people informed at every outreach place and a
+    visit held at each, new groups after outreach: the statistics show each code's label.
+    Returns two activities and two sessions (held, cancelled) for their pages."""
+    pages = {"activities": [], "sessions": []}
+    for n, kind in enumerate(ActivityKind):
+        activity = Activity(
+            organisation_id=site.organisation_id, site_id=site.id, kind=kind.value, room=f"R{n}"
+        )
+        activity.translations.append(ActivityTranslation(locale="sv", name=f"Aktivitet {n}"))
+        db.session.add(activity)
+        db.session.flush()
+        held = ActivitySession(
+            organisation_id=site.organisation_id,
+            site_id=site.id,
+            activity_id=activity.id,
+            on_date=today,
+            start_time=time(8),
+            end_time=time(9),
+            room=activity.room,
+        )
+        db.session.add(held)
+        db.session.flush()
+        if n < 2:
+            pages["activities"].append(activity.id)
+            pages["sessions"].append(held.id)
+        attendance = SessionAttendance(session_id=held.id, women=3, children_1_3=2, new_people=1)
+        attendance.languages = [AttendanceLanguage(code="ti"), AttendanceLanguage(code="prs")]
+        db.session.add(attendance)
+        reason = list(SessionChange)[n % len(SessionChange)]
+        cancelled = ActivitySession(
+            organisation_id=site.organisation_id,
+            site_id=site.id,
+            activity_id=activity.id,
+            on_date=today,
+            start_time=time(10),
+            end_time=time(11),
+            room=activity.room,
+            status=SessionStatus.CANCELLED,
+            change_reason=reason.value,
+        )
+        db.session.add(cancelled)
+        db.session.flush()
+        if n == 0:
+            pages["sessions"].append(cancelled.id)
+    for place in OutreachPlace:
+        db.session.add(
+            InformationContact(site_id=site.id, on_date=today, place=place.value, people=6)
+        )
+        visit = Visit(
+            site_id=site.id,
+            visit_date=today,
+            part_of_day="morning",
+            women=1,
+            is_new=True,
+            after_outreach=True,
+            outreach_place=place.value,
+            recorded_by_id=staff.id,
+        )
+        visit.languages = [VisitLanguage(code="so", site_id=site.id, visit_date=today)]
+        db.session.add(visit)
+    return pages
 
 
 def urls_for(rule, seeded: dict, locale: str, every: bool = True) -> list[str]:
@@ -294,6 +376,8 @@ def urls_for(rule, seeded: dict, locale: str, every: bool = True) -> list[str]:
         "user_id": [u.id for u in seeded["users"].values()],
         "slug": [seeded["service"].slug],
         "code": ["ti"],
+        "activity_id": seeded["activities"][:1],
+        "session_id": seeded["sessions"],
     }
     values = [{}]
     for name in rule.arguments:
@@ -407,6 +491,12 @@ def test_no_page_shows_a_raw_code(app):
                 languages.name("fit", locale, standalone=True),
                 languages.name("prs", locale, standalone=True),
                 Topic.PARENTING.label,
+                ActivityKind.STUDY_VISIT.label,
+                ActivityKind.OTHER.label,
+                SessionChange.WEATHER.label,
+                SessionChange.OTHER.label,
+                OutreachPlace.HOME_VISIT.label,
+                OutreachPlace.OTHER.label,
             ]
         missing = [label for label in expected if label not in seen[locale]]
         assert not missing, f"{locale}: labels never shown: {missing}"
