@@ -1,11 +1,15 @@
-"""Uploaded recordings of service texts: the type is proved from the file's bytes, the file
-stored under a random name in the instance folder."""
+"""Uploaded recordings (a service's text, a consent text): the type is proved from the file's
+bytes, the file stored under a random name in the instance folder and sent back with the
+mimetype of that type. One home for the areas that keep recordings (info, admin, referrals)."""
 
 import secrets
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, send_file
 from flask_babel import gettext as _
+
+from . import audit
+from .extensions import db
 
 # Stored audio files: extension -> mimetype; the type is decided from the file's first bytes.
 AUDIO_TYPES = {
@@ -78,3 +82,37 @@ def store_audio(upload) -> tuple[str | None, str | None]:
 def delete_audio(filename: str | None) -> None:
     if filename:
         (audio_dir() / Path(filename).name).unlink(missing_ok=True)
+
+
+def send_audio(filename: str | None):
+    """The stored recording as a response (its proven type's mimetype, ranges for seeking), or
+    None when there is none to send."""
+    if not filename:
+        return None
+    path = audio_dir() / Path(filename).name
+    extension = path.suffix.lstrip(".")
+    if extension not in AUDIO_TYPES or not path.is_file():
+        return None
+    return send_file(path, mimetype=AUDIO_TYPES[extension], conditional=True)
+
+
+def replace_recording(row, upload, action: str, object_type: str, object_id: int, **detail):
+    """Store `upload` as the recording of `row` (its `audio_filename`), audit and commit; the
+    file it replaces is deleted once the new one is committed. A message when the upload is
+    refused (too large, not audio), else None."""
+    filename, problem = store_audio(upload)
+    if problem:
+        return problem
+    old, row.audio_filename = row.audio_filename, filename
+    audit.record(action, object_type, object_id, **detail)
+    db.session.commit()
+    delete_audio(old)
+    return None
+
+
+def remove_recording(row, action: str, object_type: str, object_id: int, **detail) -> None:
+    """Take `row`'s recording away, audited; its file goes once that is committed."""
+    old, row.audio_filename = row.audio_filename, None
+    audit.record(action, object_type, object_id, **detail)
+    db.session.commit()
+    delete_audio(old)

@@ -88,6 +88,8 @@ ACTION_LABELS = {
     "service_translation_update": _l("Tjänstens text ändrad"),
     "service_audio_upload": _l("Ljudfil sparad"),
     "service_audio_remove": _l("Ljudfil borttagen"),
+    "consent_text_audio_upload": _l("Uppläsning av samtyckestext sparad"),
+    "consent_text_audio_remove": _l("Uppläsning av samtyckestext borttagen"),
     "catalogue_export": _l("Tjänstekatalogen exporterad"),
     "catalogue_import": _l("Tjänstekatalogen inläst"),
     "consent_text_created": _l("Samtyckestext skapad"),

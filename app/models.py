@@ -352,6 +352,7 @@ class Consent(db.Model):
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     consent_text: Mapped[ConsentText] = relationship()
+    site: Mapped[Site] = relationship()  # where it was given: the receipt names it
     referrals: Mapped[list[Referral]] = relationship(back_populates="consent")
 
 

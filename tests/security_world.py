@@ -153,6 +153,12 @@ SCOPE = {
 EXPECTED: dict[tuple[str, str], set[int]] = {
     # Staff of A1 acts first and ends the schedule; the admin then finds it gone.
     ("programme.remove_schedule", "admin_a"): {303, 404},
+    # The world's consent text has no recording: everyone who may hear one is told there is
+    # none (tests/test_local_details.py plays one to staff and refuses another organisation).
+    **{
+        ("referrals.consent_audio", actor): {404}
+        for actor in ("staff_a1", "staff_a2", "coordinator_x", "coordinator_y", "admin_a")
+    },
 }
 
 

@@ -374,7 +374,7 @@ def test_restore_refuses_another_apps_database_with_an_alembic_table(app, tmp_pa
 
 
 def test_id3_followed_by_a_web_page_is_not_audio():
-    from app.info.audio import sniff_audio
+    from app.audio import sniff_audio
 
     page = b"ID3\x04\x00\x00\x00\x00\x00\x00<html><script>alert(1)</script></html>" + b" " * 64
     assert sniff_audio(page) is None

@@ -1,8 +1,10 @@
 """Local details a visitor needs (issue 18, items 3 and 4): where each open preschool is, when
 it is open, its phone and the services held there; where, when and how to apply for a
 service in this municipality; the withdrawal page that says whom to call; and the admin's
-screens and rules for all of it."""
+screens and rules for all of it. Also listening (item 6): "Listen" rather than a command to
+read, a labelled player for a recording, and recordings of consent texts as of services."""
 
+import io
 import re
 
 import pytest
@@ -15,7 +17,7 @@ from app.info.catalogue import CatalogueError, export_catalogue, import_catalogu
 from app.info.forms import phone_number
 from app.info.hours import HoursError, by_day, format_day, is_valid, parse_day, week_rows
 from app.info.places import map_url
-from app.models import AuditEvent, Service, Site
+from app.models import AuditEvent, Service, ServiceTranslation, Site
 
 WEEK = [[1, "09:00", "12:00"], [1, "13:00", "16:00"], [3, "09:00", "12:00"], [5, "10:00", "15:00"]]
 
@@ -170,6 +172,7 @@ def test_service_page_leads_with_where_when_and_how_to_apply_here(client, make, 
     north.services = [sfi]
     db.session.commit()
     html = client.get("/en/sfi").get_data(as_text=True)
+    html = html[html.index("<main") :]
     local = html.index('class="local-box"')
     assert local < html.index("Sammanfattning.")  # before the text itself
     for expected in (
@@ -353,3 +356,107 @@ def test_demo_sites_and_services_have_local_details_the_admin_forms_accept(app):
         assert place.phone.startswith("08-465 004 ")  # PTS's range for fiction
     assert all(s.apply_url.startswith("https://www.demo-kommun.example/") for s in services)
     assert all(site.services for site in sites)
+
+
+# ---------------------------------------------------------------- listening (item 6)
+
+OGG = b"OggS\x00\x02" + b"\x00" * 500
+LABELLED_PLAYER = re.compile(
+    r'<span class="recording-label" id="recording-label">Lyssna på texten</span>\s*'
+    r'<audio controls preload="none" src="(?P<src>[^"]+)" aria-labelledby="recording-label">'
+)
+
+
+def upload(client, url: str, data: bytes, filename: str):
+    return client.post(
+        url, data={"audio": (io.BytesIO(data), filename)}, content_type="multipart/form-data"
+    )
+
+
+def test_service_page_offers_listen_and_a_recording_has_a_visible_label(client, make, org, admin):
+    sfi = make.service(org=org, slug="sfi")
+    html = client.get("/sv/sfi").get_data(as_text=True)
+    button = re.search(r"<button[^>]*data-readaloud[^>]*>([^<]*)</button>", html)
+    assert button and button.group(1) == "Lyssna" and 'data-stop="Stoppa"' in button.group(0)
+    assert "Läs upp" not in html and "<audio" not in html
+    assert (
+        upload(client, f"/admin/services/{sfi.id}/texts/sv/audio", OGG, "s.ogg").status_code == 303
+    )
+    html = client.get("/sv/sfi").get_data(as_text=True)
+    player = LABELLED_PLAYER.search(html)
+    assert player and player["src"] == "/sv/sfi/audio"
+    assert "data-readaloud" not in html  # one way to listen: the person's recording
+    text = db.session.scalars(select(ServiceTranslation)).one()
+    assert text.audio_filename.endswith(".ogg")
+
+
+def test_admin_uploads_a_recording_of_a_consent_text_played_on_the_consent_screen(
+    client, make, org, admin, login, north
+):
+    text = make.consent_text(org, "ar", body="نص الموافقة")
+    sfi = make.service(org=org, slug="sfi")
+    page = client.get(f"/admin/consent-texts/{text.id}/audio")
+    assert page.status_code == 200
+    refused = upload(client, f"/admin/consent-texts/{text.id}/audio", b"<html>" * 50, "x.mp3")
+    assert refused.status_code == 422
+    assert re.search(
+        r'id="audio-error"><li>Filen är inte ljud av en typ vi tar emot',
+        refused.get_data(as_text=True),
+    )
+    response = upload(client, f"/admin/consent-texts/{text.id}/audio", OGG, "samtycke.ogg")
+    assert response.status_code == 303
+    db.session.refresh(text)
+    assert re.fullmatch(r"[0-9a-f]{32}\.ogg", text.audio_filename)
+    assert "Inspelad" in client.get("/admin/consent-texts/").get_data(as_text=True)
+
+    staff = make.user(org=org, sites=[north])
+    client.post("/logout")
+    login(staff)
+    screen = client.get(
+        f"/sites/{north.id}/referrals/consent",
+        query_string={"service_id": [sfi.id], "visitor_lang": "ar"},
+    ).get_data(as_text=True)
+    player = LABELLED_PLAYER.search(screen)
+    assert player is not None
+    assert player["src"] == f"/consent-texts/{text.id}/audio"
+    audio = client.get(player["src"])
+    assert audio.status_code == 200 and audio.mimetype == "audio/ogg" and audio.data == OGG
+
+    stranger = make.user(org=make.org(), role=Role.ADMIN)
+    client.post("/logout")
+    login(stranger)
+    assert client.get(player["src"]).status_code == 404  # another organisation's text
+    assert client.get(f"/admin/consent-texts/{text.id}/audio").status_code == 404
+
+    client.post("/logout")
+    login(admin)
+    assert client.post(f"/admin/consent-texts/{text.id}/audio/delete").status_code == 303
+    db.session.refresh(text)
+    assert text.audio_filename is None
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "consent_text")
+    ).all()
+    assert actions == ["consent_text_audio_upload", "consent_text_audio_remove"]
+
+
+def test_consent_screen_without_a_recording_offers_listen_hidden_until_a_voice_is_found(
+    client, make, org, north, login
+):
+    make.consent_text(org, "ti", body="ጽሑፍ")
+    sfi = make.service(org=org, slug="sfi")
+    login(make.user(org=org, sites=[north]))
+    screen = client.get(
+        f"/sites/{north.id}/referrals/consent",
+        query_string={"service_id": [sfi.id], "visitor_lang": "ti"},
+    ).get_data(as_text=True)
+    assert re.search(r'<button[^>]*data-readaloud data-lang="ti"[^>]*hidden>', screen)
+    assert "<audio" not in screen
+
+
+def test_receipt_names_the_open_preschool_to_come_back_to(client, make, org, north, login):
+    staff = make.user(org=org, sites=[north])
+    consent = make.referral_consent(north, [make.service(org=org, slug="sfi")], staff)
+    login(staff)
+    html = client.get(f"/referrals/receipt/{consent.id}").get_data(as_text=True)
+    assert "Öppna förskolan Norr" in html and "Norrgatan 12, 123 45 Demostad" in html
+    assert 'href="tel:0846500410"' in html and "09:00–12:00, 13:00–16:00" in html

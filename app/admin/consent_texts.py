@@ -1,24 +1,28 @@
 """Admin: consent texts, versioned per locale. A draft can be edited; a published version is
 immutable (every consent points at the exact version and locale it showed), so a change is a
-new version. The first versions every organisation starts with are seeded by
-`consent_versions`."""
+new version. Each version may have a recorded reading, uploaded and replaced as a service
+text's is (app.audio), also once published: the recording helps the visitor listen and
+changes nothing of the text she agrees to. The first versions every organisation starts
+with are seeded by `consent_versions`."""
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import audit
 from ..access import roles
+from ..audio import remove_recording, replace_recording
 from ..choices import ConsentTextStatus, Role
 from ..extensions import db
 from ..i18n import CONTENT_LOCALES
 from ..models import ConsentText, utcnow
+from ..request_input import uploads
 from ..scope import org_object_or_404, org_query
 from ..web import form_status, render
 from . import SECTIONS, bp
 from .consent_versions import next_version
-from .forms import ConsentTextForm
+from .forms import AudioForm, ConfirmForm, ConsentTextForm
 
 SECTIONS.append(
     (
@@ -109,3 +113,60 @@ def consent_text_publish(text_id: int):
         db.session.commit()
         flash(_("Texten är publicerad."))
     return redirect(url_for("admin.consent_texts"), code=303)
+
+
+def _audio_page(text: ConsentText, form: AudioForm, status: int = 200):
+    page = render(
+        "admin/consent_texts/audio.html",
+        text=text,
+        form=form,
+        remove_form=ConfirmForm(),
+        max_mb=round(current_app.config["AUDIO_MAX_BYTES"] / (1024 * 1024), 1),
+    )
+    return page, status
+
+
+@bp.get("/consent-texts/<int:text_id>/audio")
+@roles(Role.ADMIN)
+def consent_text_audio(text_id: int):
+    return _audio_page(org_object_or_404(current_user, ConsentText, text_id), AudioForm())
+
+
+@bp.post("/consent-texts/<int:text_id>/audio")
+@uploads("audio")
+@roles(Role.ADMIN)
+def consent_text_audio_upload(text_id: int):
+    text = org_object_or_404(current_user, ConsentText, text_id)
+    form = AudioForm()
+    if form.validate_on_submit():
+        problem = replace_recording(
+            text,
+            form.audio.data,
+            "consent_text_audio_upload",
+            "consent_text",
+            text.id,
+            version=text.version,
+            locale=text.locale,
+        )
+        if problem is None:
+            flash(_("Ljudfilen är sparad."))
+            return redirect(url_for("admin.consent_text_audio", text_id=text.id), code=303)
+        form.audio.errors.append(problem)
+    return _audio_page(text, form, 422)
+
+
+@bp.post("/consent-texts/<int:text_id>/audio/delete")
+@roles(Role.ADMIN)
+def consent_text_audio_delete(text_id: int):
+    text = org_object_or_404(current_user, ConsentText, text_id)
+    if ConfirmForm().validate_on_submit() and text.audio_filename:
+        remove_recording(
+            text,
+            "consent_text_audio_remove",
+            "consent_text",
+            text.id,
+            version=text.version,
+            locale=text.locale,
+        )
+        flash(_("Ljudfilen är borttagen."))
+    return redirect(url_for("admin.consent_text_audio", text_id=text.id), code=303)

@@ -28,6 +28,7 @@ from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import LegalBasis, Role
 from ..i18n import CONTENT_LOCALES, LOCALES
 from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
+from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
 from ..models import Site, User
 from ..text_input import clean_text, name_text
 from ..validators import RowForm, Unique

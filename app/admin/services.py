@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..access import roles
+from ..audio import remove_recording, replace_recording
 from ..choices import Role, TranslationStatus
 from ..extensions import db
 from ..i18n import CONTENT_LOCALES, DEFAULT_LOCALE
-from ..info import audio, catalogue
+from ..info import catalogue
 from ..info.forms import NewServiceForm, ServiceForm, TranslationForm
 from ..models import Service, ServiceTranslation
 from ..names import service_names
@@ -28,6 +29,7 @@ from ..request_input import uploads
 from ..scope import org_object_or_404, org_query
 from ..web import claim_form_key, commit_once, form_status, paginate, replayed_target
 from . import SECTIONS, bp
+from .forms import AudioForm, ConfirmForm
 
 SECTIONS.append(
     (
@@ -40,16 +42,8 @@ SECTIONS.append(
 MISSING = "missing"
 
 
-class AudioForm(FlaskForm):
-    audio = FileField(_l("Ljudfil"), validators=[FileRequired(_l("Välj en ljudfil."))])
-
-
 class ImportForm(FlaskForm):
     file = FileField(_l("JSON-fil"), validators=[FileRequired(_l("Välj en fil."))])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a POST with only the CSRF token."""
 
 
 def checked_locale(code: str) -> str:
@@ -195,13 +189,10 @@ def translation_audio(service_id: int, code: str):
         abort(404)
     audio_form = AudioForm()
     if audio_form.validate_on_submit():
-        filename, problem = audio.store_audio(audio_form.audio.data)
-        if filename:
-            old = row.audio_filename
-            row.audio_filename = filename
-            audit.record("service_audio_upload", "service", service.id, locale=lang)
-            db.session.commit()
-            audio.delete_audio(old)
+        problem = replace_recording(
+            row, audio_form.audio.data, "service_audio_upload", "service", service.id, locale=lang
+        )
+        if problem is None:
             flash(_("Ljudfilen är sparad."))
             return redirect(
                 url_for("admin.translation_edit", service_id=service.id, code=lang), 303
@@ -218,10 +209,7 @@ def translation_audio_delete(service_id: int, code: str):
     row = translation(service, lang)
     if row is None or not ConfirmForm().validate_on_submit():
         abort(404 if row is None else 400)
-    old, row.audio_filename = row.audio_filename, None
-    audit.record("service_audio_remove", "service", service.id, locale=lang)
-    db.session.commit()
-    audio.delete_audio(old)
+    remove_recording(row, "service_audio_remove", "service", service.id, locale=lang)
     flash(_("Ljudfilen är borttagen."))
     return redirect(url_for("admin.translation_edit", service_id=service.id, code=lang), 303)
 

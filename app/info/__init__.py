@@ -12,8 +12,8 @@ link, phone, and the services held there; a service's page shows where, when and
 apply in this municipality.
 
 Modules: `queries` (which organisation and which text a visitor sees, its sites), `hours`
-(opening hours per weekday), `places` (map links), `audio` (uploaded recordings),
-`catalogue`, `forms`, `views`, `commands` (`flask catalogue-export`/`-import`).
+(opening hours per weekday), `places` (map links), `catalogue`, `forms`, `views`,
+`commands` (`flask catalogue-export`/`-import`). Recordings are kept by the core's `audio`.
 
 Public pages are light on purpose: their own base template without htmx or app.js, and cacheable
 for five minutes when nobody is signed in.

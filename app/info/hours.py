@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from babel.dates import get_day_names
 
+from ..i18n import current_locale
+
 WEEKDAYS = range(1, 8)
 MAX_PERIODS = 3  # a morning, an afternoon and an evening: more is a typing mistake
 TIME = r"([01]?\d|2[0-4])(?:[:.]([0-5]\d))?"
@@ -103,13 +105,16 @@ class DayRow:
     periods: str  # "09:00–12:00, 13:00–16:00", or "" when closed
 
 
-def week_rows(weekly_hours: list | None, locale: str, width: str = "wide") -> list[DayRow]:
-    """Monday to Sunday (the Swedish week) for a page in `locale`, days named in full or
-    ("abbreviated") short; [] when no hours are given. Times stay on the 24-hour clock of
-    the place's own signs and timetables."""
+def week_rows(
+    weekly_hours: list | None, locale: str | None = None, width: str = "wide"
+) -> list[DayRow]:
+    """Monday to Sunday (the Swedish week), days named in full or ("abbreviated") short in
+    `locale`, by default the language being rendered (a visitor's part of a staff page is in
+    hers); [] when no hours are given. Times stay on the 24-hour clock of the place's own
+    signs and timetables."""
     if not weekly_hours:
         return []
-    names = get_day_names(width, locale=locale.replace("-", "_"))
+    names = get_day_names(width, locale=(locale or current_locale()).replace("-", "_"))
     return [
         DayRow(day, names[day - 1], format_day(periods))
         for day, periods in by_day(weekly_hours).items()

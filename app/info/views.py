@@ -8,7 +8,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -17,13 +16,13 @@ from flask_login import current_user, logout_user
 
 from .. import audit
 from ..access import ALL_STAFF, PUBLIC, public, roles
+from ..audio import send_audio
 from ..auth.signin import password_step
 from ..extensions import db
 from ..i18n import CONTENT_LOCALES, current_locale
 from ..models import User
 from ..web import form_status
 from . import bp
-from .audio import AUDIO_TYPES, audio_dir
 from .forms import KioskExitForm
 from .pages import (
     KIOSK_BLUEPRINTS,
@@ -163,11 +162,9 @@ def audio(lang: str, slug: str):
     found, text = find_service(lang, slug) if lang in CONTENT_LOCALES else (None, None)
     if text is None or text.locale != lang or not text.audio_filename:
         abort(404)
-    path = audio_dir() / text.audio_filename
-    extension = path.suffix.lstrip(".")
-    if extension not in AUDIO_TYPES or not path.is_file():
+    response = send_audio(text.audio_filename)
+    if response is None:
         abort(404)
-    response = send_file(path, mimetype=AUDIO_TYPES[extension], conditional=True)
     return mark_cacheable(response)
 
 

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import audit, privacy
 from ..access import signed_in
+from ..audio import send_audio
 from ..choices import ConsentTextStatus
 from ..extensions import db
 from ..i18n import CONTENT_LOCALES, current_locale, ui_locale
@@ -70,6 +71,22 @@ def consent(site_id: int):
         return render("referrals/new.html", site=site, form=form), 409
     state = FlowState(site, services, form.visitor_lang.data, text)
     return _render_consent(state, ConsentForm(formdata=None))
+
+
+@bp.get("/consent-texts/<int:text_id>/audio")
+@signed_in
+def consent_audio(text_id: int):
+    """The recorded reading of a consent text version of the user's organisation: played on
+    the consent screen, and to the admin who uploaded it."""
+    text = db.session.scalar(
+        select(ConsentText).where(
+            ConsentText.id == text_id, ConsentText.organisation_id == current_user.organisation_id
+        )
+    )
+    response = send_audio(text.audio_filename) if text else None
+    if response is None:
+        abort(404)
+    return response
 
 
 @bp.post("/sites/<int:site_id>/referrals/consent")

@@ -19,8 +19,10 @@
     var lang = button.getAttribute("data-lang");
     var label = button.textContent;
     var speaking = false;
+    // Voices arrive late (Chrome fills the list after the first call) and may change: the
+    // button follows the list, so it never offers to read in a language no voice can speak.
     function offer() {
-      if (voiceFor(lang)) { button.hidden = false; }
+      button.hidden = !voiceFor(lang);
     }
     offer();
     synth.addEventListener("voiceschanged", offer);
