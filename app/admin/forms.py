@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,7 +28,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import LegalBasis, Role
 from ..i18n import CONTENT_LOCALES, LOCALES
-from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
 from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
 from ..models import Site, User
 from ..text_input import clean_text, name_text
@@ -200,3 +200,13 @@ class ConsentTextForm(FlaskForm):
         validators=[DataRequired(message=_l("Skriv texten.")), Length(max=10000)],
         filters=[clean_text],
     )
+
+
+class AudioForm(FlaskForm):
+    """A recorded reading to upload (a service's text, a consent text); app.audio checks it."""
+
+    audio = FileField(_l("Ljudfil"), validators=[FileRequired(_l("Välj en ljudfil."))])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a POST with only the CSRF token."""
