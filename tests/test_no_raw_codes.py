@@ -393,6 +393,7 @@ REDIRECTS = {"auth.index", "info.entry", "visits.today", "admin.consent_text_edi
 SKIPPED = {
     "info.qr",
     "info.audio",
+    "referrals.consent_audio",
     "auth.logout",
     "info.kiosk_exit",
     "auth.totp",
