@@ -2,14 +2,15 @@
 to them (by activity kind, site, week or month, and language), the individual conversations,
 the people informed elsewhere and the groups that then came.
 
-Every figure is counted in the database, three statements for the whole section whatever the
-data: the sessions of the period (`organisation_id = … AND on_date BETWEEN …`, the index
-ix_activity_session_org_date; with a chosen site `site_id = …` on ix_activity_session_site_date)
-joined to their attendance and to the visits counted as attending them (Visit.session_id,
-ix_visit_session_id), grouped by kind, site, bucket, status and reason; the languages spoken at
-the held ones; and the information contacts by bucket and place (ix_information_contact_site_date).
-The groups that came after outreach and the visits at outreach places are in the visit summaries
-(app.stats.summary) and come with the visit figures.
+Every figure is counted in the database, two statements for the whole section whatever the
+data. One reads the sessions of the period (`organisation_id = … AND on_date BETWEEN …`, the
+index ix_activity_session_org_date; with a chosen site `site_id = …` on
+ix_activity_session_site_date) with their attendance and the visits counted as attending them
+(Visit.session_id, ix_visit_session_id), once, as a common table expression, and groups it
+twice: by kind, site, bucket, status and reason, and by the languages spoken at the held ones.
+The other reads the information contacts by bucket and place (ix_information_contact_site_date).
+The groups that came after outreach and the visits at outreach places are in the visit
+summaries (app.stats.summary) and come with the visit figures.
 
 A session is *held* when it was not cancelled and its day has come (today included); only held
 sessions' attendance is counted. A session's attendance is its SessionAttendance row plus the
@@ -20,7 +21,7 @@ people), as the session page adds them.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, literal, select, union
+from sqlalchemy import and_, case, func, literal, select, union, union_all
 
 from ..choices import SessionChange, SessionStatus
 from ..extensions import db
@@ -72,24 +73,33 @@ def _held(today: date):
 
 
 def _per_session(f: Filters, bucket: Bucket, today: date):
-    """One row per session of the period: its kind, site, bucket, state and attendance."""
+    """Common table expressions of the period's sessions: the visits counted as attending them
+    (one row per visit: few) and one row per session with its kind, site, bucket, state and
+    attendance (that visits' figures added). Both are read twice by `session_figures`, and a
+    CTE read twice is computed once."""
     s = ActivitySession
     in_period = select(s.id).where(*_session_scope(f)).scalar_subquery()
-    counted = (
+    adults_of_visit = Visit.women + Visit.men + Visit.other_adults
+    visits = (
         select(
+            Visit.id.label("visit_id"),
             Visit.session_id.label("session_id"),
-            func.sum(Visit.women + Visit.men + Visit.other_adults).label("adults"),
-            func.sum(Visit.children_0_1 + Visit.children_1_3 + Visit.children_3_6).label(
-                "children"
-            ),
-            func.sum(
-                case(
-                    (Visit.is_new.is_(True), Visit.women + Visit.men + Visit.other_adults), else_=0
-                )
-            ).label("new_people"),
+            adults_of_visit.label("adults"),
+            (Visit.children_0_1 + Visit.children_1_3 + Visit.children_3_6).label("children"),
+            case((Visit.is_new.is_(True), adults_of_visit), else_=0).label("new_people"),
         )
         .where(Visit.session_id.in_(in_period))
-        .group_by(Visit.session_id)
+        .cte("counted_visit")
+    )
+    counted = (
+        select(
+            visits.c.session_id,
+            *[
+                func.sum(visits.c[name]).label(name)
+                for name in ("adults", "children", "new_people")
+            ],
+        )
+        .group_by(visits.c.session_id)
         .subquery()
     )
     a = SessionAttendance
@@ -101,7 +111,7 @@ def _per_session(f: Filters, bucket: Bucket, today: date):
     children = children + func.coalesce(counted.c.children, zero)
     new_people = func.coalesce(a.new_people, zero) + func.coalesce(counted.c.new_people, zero)
     cancelled = s.status == SessionStatus.CANCELLED
-    return (
+    sessions = (
         select(
             s.id.label("id"),
             Activity.kind.label("kind"),
@@ -122,41 +132,9 @@ def _per_session(f: Filters, bucket: Bucket, today: date):
         .outerjoin(a, a.session_id == s.id)
         .outerjoin(counted, counted.c.session_id == s.id)
         .where(*_session_scope(f))
-        .subquery()
+        .cte("per_session")
     )
-
-
-def session_groups(f: Filters, bucket: Bucket, today: date) -> list[SessionGroup]:
-    """The period's sessions grouped by kind, site, bucket, state and reason: one statement,
-    a few hundred rows a year however many sessions (20 sites × 8 kinds × 12 months at most,
-    times the few states)."""
-    if not f.site_ids:
-        return []
-    p = _per_session(f, bucket, today)
-    keys = (p.c.kind, p.c.site_id, p.c.bucket, p.c.held, p.c.cancelled, p.c.reason)
-    held = p.c.held == 1
-    rows = db.session.execute(
-        select(
-            *keys,
-            func.count().label("sessions"),
-            func.sum(case((and_(held, p.c.new_people > 0), 1), else_=0)).label("with_new"),
-            *[func.sum(case((held, p.c[name]), else_=0)).label(name) for name in PEOPLE],
-        ).group_by(*keys)
-    )
-    return [
-        SessionGroup(
-            kind=row.kind,
-            site_id=row.site_id,
-            bucket=as_date(row.bucket),
-            held=bool(row.held),
-            cancelled=bool(row.cancelled),
-            reason=row.reason,
-            sessions=int(row.sessions),
-            with_new=int(row.with_new or 0),
-            **{name: int(row._mapping[name] or 0) for name in PEOPLE},
-        )
-        for row in rows
-    ]
+    return visits, sessions
 
 
 @dataclass(frozen=True)
@@ -169,35 +147,76 @@ class LanguageGroup:
     conversations: int
 
 
-def session_languages(f: Filters, bucket: Bucket, today: date) -> list[LanguageGroup]:
-    """Held sessions per language spoken at them (recorded with the attendance, or spoken by a
-    visit counted as attending), with their attendance: a session counts under each of its
-    languages. Most sessions first. One statement."""
+def session_figures(
+    f: Filters, bucket: Bucket, today: date
+) -> tuple[list[SessionGroup], list[LanguageGroup]]:
+    """One statement, two answers, each a few hundred rows however many sessions:
+
+    - the period's sessions grouped by kind, site, bucket, state and reason (20 sites × 8 kinds
+      × 12 months at most, times the few states), with the attendance of the held ones;
+    - the held sessions per language spoken at them (recorded with the attendance, or spoken
+      by a visit counted as attending), with their attendance: a session counts under each of
+      its languages; most sessions first.
+    """
     if not f.site_ids:
-        return []
-    held_ids = select(ActivitySession.id).where(*_session_scope(f), _held(today))
+        return [], []
+    visits, p = _per_session(f, bucket, today)
+    held = p.c.held == 1
+    keys = (p.c.kind, p.c.site_id, p.c.bucket, p.c.held, p.c.cancelled, p.c.reason)
+    by_state = select(
+        literal("state").label("part"),
+        *keys,
+        func.count().label("sessions"),
+        func.sum(case((and_(held, p.c.new_people > 0), 1), else_=0)).label("with_new"),
+        *[func.sum(case((held, p.c[name]), else_=0)).label(name) for name in PEOPLE],
+    ).group_by(*keys)
     spoken = union(
-        select(AttendanceLanguage.session_id.label("session_id"), AttendanceLanguage.code).where(
-            AttendanceLanguage.session_id.in_(held_ids.scalar_subquery())
+        select(AttendanceLanguage.session_id.label("session_id"), AttendanceLanguage.code).join(
+            p, p.c.id == AttendanceLanguage.session_id
         ),
-        select(Visit.session_id.label("session_id"), VisitLanguage.code)
-        .join(Visit, Visit.id == VisitLanguage.visit_id)
-        .where(Visit.session_id.in_(held_ids.scalar_subquery())),
+        select(visits.c.session_id, VisitLanguage.code).join(
+            VisitLanguage, VisitLanguage.visit_id == visits.c.visit_id
+        ),
     ).subquery()
-    p = _per_session(f, bucket, today)
-    sessions = func.count().label("sessions")
-    rows = db.session.execute(
-        select(spoken.c.code, sessions, *[func.sum(p.c[name]).label(name) for name in PEOPLE])
-        .join(p, p.c.id == spoken.c.session_id)
-        .group_by(spoken.c.code)
-        .order_by(sessions.desc(), spoken.c.code)
-    )
-    return [
-        LanguageGroup(
-            row.code, int(row.sessions), *(int(row._mapping[name] or 0) for name in PEOPLE)
+    nothing = literal(None)
+    by_language = (
+        select(
+            literal("language").label("part"),
+            spoken.c.code,
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            func.count(),
+            nothing,
+            *[func.sum(p.c[name]) for name in PEOPLE],
         )
-        for row in rows
-    ]
+        .join(p, p.c.id == spoken.c.session_id)
+        .where(held)
+        .group_by(spoken.c.code)
+    )
+    groups, spoken_at = [], []
+    for row in db.session.execute(union_all(by_state, by_language)):
+        people = {name: int(row._mapping[name] or 0) for name in PEOPLE}
+        if row.part == "language":
+            spoken_at.append(LanguageGroup(row.kind, int(row.sessions), **people))
+            continue
+        groups.append(
+            SessionGroup(
+                kind=row.kind,
+                site_id=row.site_id,
+                bucket=as_date(row.bucket),
+                held=bool(row.held),
+                cancelled=bool(row.cancelled),
+                reason=row.reason,
+                sessions=int(row.sessions),
+                with_new=int(row.with_new or 0),
+                **people,
+            )
+        )
+    spoken_at.sort(key=lambda lg: (-lg.sessions, lg.code))
+    return groups, spoken_at
 
 
 def informed(f: Filters, bucket: Bucket) -> list[tuple[date, str, int]]:

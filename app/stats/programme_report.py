@@ -49,10 +49,9 @@ def build(
     visits: dict[str, int],
     visit_buckets: dict[date, dict[str, int]],
 ) -> ProgrammeReport:
-    """The programme's and outreach's figures for `f` (three statements, plus the kinds'
+    """The programme's and outreach's figures for `f` (two statements, plus the kinds'
     names); `visits` and `visit_buckets` are the visit summaries already read."""
-    groups = programme.session_groups(f, bucket, local_today())
-    spoken = programme.session_languages(f, bucket, local_today())
+    groups, spoken = programme.session_figures(f, bucket, local_today())
     informed_rows = programme.informed(f, bucket)
     labels = kind_labels(f.organisation_id, locale)
     buckets = queries.buckets_in(f.period, bucket)
