@@ -319,12 +319,23 @@ def test_the_poster_shows_the_whole_week_with_a_qr_code_to_the_programme(client,
     assert "14:00–15:00" in upcoming and "08:00–09:00" not in upcoming
 
 
-def test_a_crowded_week_gets_the_dense_poster(client, cafe, today, make):
+def test_a_fuller_week_gets_smaller_type_on_the_poster(client, cafe, today, make):
+    """A4 holds the week by its type: two columns from POSTER_DENSE sessions, smaller type from
+    POSTER_CROWDED (tests/e2e prints the demo's; the thresholds were measured there)."""
     monday = monday_of(today)
-    for n in range(public.POSTER_DENSE):
-        make.activity_session(cafe, on=monday + timedelta(days=n % 5), start=time(8 + n // 5))
-    page = client.get(f"/sv/programme/{cafe.site_id}/poster").get_data(as_text=True)
-    assert 'class="poster is-dense"' in page
+    path = f"/sv/programme/{cafe.site_id}/poster"
+    assert 'class="poster"' in client.get(path).get_data(as_text=True)
+    made = 0
+    for wanted, density in (
+        (public.POSTER_DENSE, "is-dense"),
+        (public.POSTER_CROWDED, "is-crowded"),
+    ):
+        while made < wanted:
+            make.activity_session(
+                cafe, on=monday + timedelta(days=made % 5), start=time(8 + made // 5 % 4)
+            )
+            made += 1
+        assert f'class="poster {density}"' in client.get(path).get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- bounded queries

@@ -142,27 +142,32 @@ def seed_demo_programme(org: Organisation) -> None:
     }
     today = local_today()
     sites = sorted(org.sites, key=lambda s: s.name)
+    planned = {
+        (n, plan.text): add_activity(site, plan, texts[plan.text], services)
+        for n, site in enumerate(sites)
+        for plan in plans(n, (("ar",), ("so", "ti"))[n % 2])
+    }
+    db.session.flush()  # once for every activity and schedule: their ids, for the sessions
+    made = {
+        key: (activity, add_sessions(activity, schedule))
+        for key, (activity, schedule) in planned.items()
+    }
+    db.session.flush()
     for n, site in enumerate(sites):
-        group = (("ar",), ("so", "ti"))[n % 2]
-        rng = random.Random(f"programme-{org.slug}-{site.name}")  # noqa: S311 (demo data)
-        made = {
-            plan.text: add_activity(site, plan, texts[plan.text], services, today)
-            for plan in plans(n, group)
-        }
-        db.session.flush()
         if n == 0:
-            change_one(made["cafe"], today, SessionChange.STAFF_ILLNESS, cancel=True)
+            change_one(made[n, "cafe"], today, SessionChange.STAFF_ILLNESS, cancel=True)
         else:
-            change_one(made["sfi"], today, SessionChange.ROOM_UNAVAILABLE, cancel=False)
-        for activity, sessions in made.values():
-            for session in sessions:
+            change_one(made[n, "sfi"], today, SessionChange.ROOM_UNAVAILABLE, cancel=False)
+        rng = random.Random(f"programme-{org.slug}-{site.name}")  # noqa: S311 (demo data)
+        for (m, _text), (activity, sessions) in made.items():
+            for session in sessions if m == n else ():
                 if session.on_date < today and session.status == SessionStatus.SCHEDULED:
                     session.attendance = attendance(rng, activity)
 
 
 def add_activity(
-    site: Site, plan: Plan, text: dict, services: dict[str, int], today: date
-) -> tuple[Activity, list[ActivitySession]]:
+    site: Site, plan: Plan, text: dict, services: dict[str, int]
+) -> tuple[Activity, ActivitySchedule]:
     activity = Activity(
         organisation_id=site.organisation_id,
         site_id=site.id,
@@ -179,36 +184,37 @@ def add_activity(
         activity.translations.append(
             ActivityTranslation(locale=locale, name=name, description=description, status=status)
         )
-    monday = monday_of(today)
-    starts_on = monday - timedelta(weeks=plan.weeks_back)
-    ends_on = monday + timedelta(weeks=plan.weeks_ahead, days=-1)
-    rule = build_rule(plan.pattern, list(plan.weekdays), monthly_nth(plan, today))
+    monday = monday_of(local_today())
     schedule = ActivitySchedule(
-        rule=rule,
-        starts_on=starts_on,
-        ends_on=ends_on,
+        rule=build_rule(plan.pattern, list(plan.weekdays), monthly_nth(plan, local_today())),
+        starts_on=monday - timedelta(weeks=plan.weeks_back),
+        ends_on=monday + timedelta(weeks=plan.weeks_ahead, days=-1),
         start_time=plan.start,
         end_time=plan.end,
         skip_holidays=True,
     )
     activity.schedules.append(schedule)
     db.session.add(activity)
-    db.session.flush()
+    return activity, schedule
+
+
+def add_sessions(activity: Activity, schedule: ActivitySchedule) -> list[ActivitySession]:
+    """The schedule's sessions written out, as `records.add_schedule` does."""
     sessions = [
         ActivitySession(
-            organisation_id=site.organisation_id,
-            site_id=site.id,
+            organisation_id=activity.organisation_id,
+            site_id=activity.site_id,
             activity_id=activity.id,
             schedule_id=schedule.id,
             on_date=day,
-            start_time=plan.start,
-            end_time=plan.end,
-            room=plan.room,
+            start_time=schedule.start_time,
+            end_time=schedule.end_time,
+            room=activity.room,
         )
-        for day in occurrences(rule, starts_on, ends_on, skip_holidays=True)
+        for day in occurrences(schedule.rule, schedule.starts_on, schedule.ends_on)
     ]
     db.session.add_all(sessions)
-    return activity, sessions
+    return sessions
 
 
 def monthly_nth(plan: Plan, today: date) -> int | None:

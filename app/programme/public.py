@@ -27,8 +27,16 @@ from .weekly import (
     programmes,
 )
 
-# A poster for 14 or more sessions a week goes to two columns and smaller type: one A4 page.
-POSTER_DENSE = 14
+# A poster keeps to one A4 page by its type: from 12 sessions a week two columns, from 24
+# smaller type still (static/css/app.css, "The poster"; tests/e2e prints them).
+POSTER_DENSE = 12
+POSTER_CROWDED = 24
+
+
+def poster_density(sessions: int) -> str:
+    if sessions >= POSTER_CROWDED:
+        return "is-crowded"
+    return "is-dense" if sessions >= POSTER_DENSE else ""
 
 
 def this_week_at(site: Site, lang: str) -> Programme:
@@ -123,7 +131,7 @@ def poster(lang: str, site_id: int):
         programme=programme,
         week=programme.weeks[0],
         upcoming=upcoming,
-        dense=programme.weeks[0].size >= POSTER_DENSE,
+        density=poster_density(programme.weeks[0].size),
         page_url=page_url,
         qr=qr_svg(page_url).decode(),
     )
