@@ -175,6 +175,10 @@ def test_staff_records_groups_by_taps_and_refers_a_visitor_with_arabic_consent(
             "topics",
             "recorded_by_id",
             "created_at",
+            # the programme (issue 19): a session id, a coded place, a yes/no
+            "session_id",
+            "outreach_place",
+            "after_outreach",
         }
         assert {c.key for c in inspect(VisitLanguage).columns} <= {
             "id",
