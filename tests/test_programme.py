@@ -17,6 +17,7 @@ from app.models import (
     AuditEvent,
     InformationContact,
     SessionAttendance,
+    Visit,
 )
 from app.programme.schedule import build_rule, local_moment, occurrences, parse_rule
 from app.workdays import local_today
@@ -526,3 +527,20 @@ def test_a_kind_without_a_name_is_refused_with_a_message(client, make, site, log
     response = client.post("/programme/kinds", data={"name": ""}, follow_redirects=True)
     assert response.status_code == 200
     assert "Skriv ett namn." in response.get_data(as_text=True)
+
+
+def test_after_saving_a_visit_during_a_session_one_tap_counts_it(client, make, site, staff):
+    from tests.factories import visit_form
+
+    session = make.activity_session(make.activity(site), start=time(0, 0), end=time(23, 59))
+    saved = client.post(f"/sites/{site.id}/visits", data=visit_form(), follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert "Kom till: Språkcafé" in page
+    visit_id = db.session.scalar(select(func.max(Visit.id)))
+    response = client.post(
+        f"/programme/visits/{visit_id}/session", data={"session_id": session.id, "back": "today"}
+    )
+    assert response.location.endswith(f"/sites/{site.id}/today#today-totals")
+    assert db.session.get(Visit, visit_id).session_id == session.id
+    # Counted: the question is not asked again.
+    assert "Kom till:" not in client.get(f"/sites/{site.id}/today").get_data(as_text=True)

@@ -433,6 +433,9 @@ def count_visit(visit_id: int):
             if session_
             else _("Besöket räknas inte längre till något tillfälle.")
         )
+    if request.form.get("back") == "today":
+        target = url_for("visits.site_today", site_id=visit.site_id, _anchor="today-totals")
+        return redirect(target, code=303)
     if session_ is not None or request.form.get("from_session", type=int):
         back = session_id or request.form.get("from_session", type=int)
         return redirect(url_for("programme.session", session_id=back, _anchor="visits"), code=303)

@@ -1,7 +1,7 @@
 """The visits area's pages: Today (record form, the day's list and totals), edit and undo of
 one's own entries, and the week view. Full pages and htmx fragments from one view each."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from babel import Locale
@@ -30,7 +30,7 @@ from ..web import (
     render,
     replayed_target,
 )
-from ..workdays import local_today
+from ..workdays import STOCKHOLM, local_today
 from . import bp, records
 from .forms import EditVisitForm, NewVisitForm, form_data
 from .queries import (
@@ -68,6 +68,37 @@ class TodayView:
     def sessions(self):
         """Today's sessions at the site (area: programme), named in the reader's language."""
         return sessions_between([self.site.id], self.day, self.day, self.ui_locale)
+
+    @cached_property
+    def sessions_now(self):
+        """Today's sessions going on about now (from half an hour before to half an hour
+        after), not cancelled: a group just recorded may have come to one of them."""
+        now = datetime.now(STOCKHOLM).replace(tzinfo=None)
+        margin = timedelta(minutes=30)
+        return [
+            row
+            for row in self.sessions
+            if not row.cancelled
+            and datetime.combine(self.day, row.session.start_time) - margin
+            <= now
+            <= datetime.combine(self.day, row.session.end_time) + margin
+        ]
+
+    @cached_property
+    def last_own_visit(self) -> Visit | None:
+        """The group this user recorded last today, if it is counted to no session yet."""
+        visit = db.session.scalar(
+            select(Visit)
+            .where(
+                Visit.site_id == self.site.id,
+                Visit.visit_date == self.day,
+                Visit.recorded_by_id == self.user.id,
+                Visit.created_at >= self.editable_since,
+            )
+            .order_by(Visit.created_at.desc(), Visit.id.desc())
+            .limit(1)
+        )
+        return visit if visit is not None and visit.session_id is None else None
 
     @cached_property
     def totals(self):
