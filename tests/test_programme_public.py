@@ -3,6 +3,8 @@ language and direction, cancelled and moved sessions as visitors see them, the c
 parsed back with the icalendar library (across a change to summer time), the A4 poster with
 its QR code, the 404s, kiosk mode, a bounded number of SQL statements, and the demo data."""
 
+import gzip
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
@@ -415,6 +417,22 @@ def test_the_demo_programme_fills_this_week_and_next_at_both_sites(client, make,
     past = [s for s in sessions if s.on_date < today and s.status == SessionStatus.SCHEDULED]
     recorded = db.session.scalar(select(func.count()).select_from(SessionAttendance))
     assert past and recorded == len(past)
-    # And visitors read it: Arabic texts on the Arabic programme.
+    # And visitors read it: Arabic texts on the Arabic programme, light on a phone.
     page = client.get("/ar/programme").get_data(as_text=True)
     assert "الوالدية في السويد" in page or "SFI للآباء والأمهات في إجازة الوالدين" in page
+    assert first_view_bytes(client, "/ar/programme") <= 30 * 1024
+
+
+def first_view_bytes(client, path: str) -> int:
+    """The page and what it loads (stylesheets, script, pictograms), each gzipped as a server
+    would send it; the favicon is fetched once per site, not per page."""
+    response = client.get(path)
+    html = response.data
+    total = len(gzip.compress(html, 9))
+    for url in sorted(set(re.findall(r'(?:src|href)="(/static/[^"]*)"', html.decode()))):
+        if "favicon" not in url:
+            resource = client.get(url)
+            assert resource.status_code == 200, url
+            total += len(gzip.compress(resource.data, 9))
+            resource.close()
+    return total
