@@ -39,16 +39,16 @@ def poster_density(sessions: int) -> str:
     return "is-dense" if sessions >= POSTER_DENSE else ""
 
 
-def this_week_at(site: Site, lang: str) -> Programme:
+def coming_at(site: Site, lang: str) -> Programme:
     """For a site's own public page (info/site.html): what is left of this week and next."""
     return coming_weeks([site], lang)[0]
 
 
-# For the programme's templates and info/site.html, which shows this week's programme.
+# For the programme's templates, and info/site.html, which shows the site's coming week.
 bp.add_app_template_global(pictogram, "activity_pictogram")
 bp.add_app_template_global(change_note, "session_change_note")
 bp.add_app_template_global(languages_note, "session_languages")
-bp.add_app_template_global(this_week_at, "programme_this_week")
+bp.add_app_template_global(coming_at, "programme_coming")
 
 
 @bp.get("/<locale:lang>/programme")
@@ -130,7 +130,6 @@ def poster(lang: str, site_id: int):
         site=site,
         programme=programme,
         week=programme.weeks[0],
-        upcoming=upcoming,
         density=poster_density(programme.weeks[0].size),
         page_url=page_url,
         qr=qr_svg(page_url).decode(),
