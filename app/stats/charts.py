@@ -8,7 +8,7 @@ count is drawn as a short hatched bar of fixed length: its length never hints at
 
 from dataclasses import dataclass
 
-from .report import Table
+from .tables import Table
 
 WIDTH = 640
 LABEL_WIDTH = 200

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from .report import Measure, Report
+from .report import Report
 from .suppression import Cell
+from .tables import Measure
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -22,8 +22,8 @@ from ..programme.queries import kind_labels
 from ..workdays import local_today
 from . import programme, queries
 from .periods import Bucket
-from .report import Grid, GridRow, Measure, Row, Section, Table, bucket_label
 from .suppression import Cell, Mark, TableCounts, protect_tables
+from .tables import Grid, GridRow, Measure, Row, Section, Table, bucket_label
 
 PEOPLE = programme.PEOPLE
 DIMENSIONS = ("kind", "site", "time")

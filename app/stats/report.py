@@ -2,86 +2,15 @@
 charts and both exports read, so the same cells are hidden everywhere."""
 
 from dataclasses import dataclass, field
-from datetime import date
 
-from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
 from .. import languages
 from ..choices import ADULT_COUNTS, CHILD_COUNTS, Outcome, ReferralStatus, Topic
-from . import cache, queries
+from . import cache, programme_report, queries
 from .periods import Bucket
-from .suppression import HIDDEN_SYMBOL, Cell, TableCounts, protect_share, protect_tables
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A share or a median: shown only when the counts behind it are shown."""
-
-    number: float | None
-    kind: str  # "percent" or "days"
-    has_data: bool = True
-
-    @property
-    def shown(self) -> bool:
-        return self.number is not None
-
-    @property
-    def text(self) -> str:
-        if self.number is None:
-            return HIDDEN_SYMBOL if self.has_data else "–"
-        if self.kind == "percent":
-            return format_percent(self.number)
-        return format_decimal(round(self.number, 1), format="#,##0.0")
-
-
-@dataclass
-class Row:
-    label: str
-    cell: Cell
-
-
-@dataclass
-class Table:
-    key: str
-    title: str
-    label_header: str
-    value_header: str
-    rows: list[Row]
-    total: Cell | None = None
-    note: str | None = None
-
-
-@dataclass
-class GridRow:
-    label: str
-    cells: list[Cell]
-
-
-@dataclass
-class Grid:
-    """A table of several counts per row (held, cancelled, adults… per activity kind): each
-    column is protected as a table of its own, with its total in the last line (None where a
-    column has no total, as when a session counts under each of its languages)."""
-
-    key: str
-    title: str
-    label_header: str
-    headers: list[str]
-    rows: list[GridRow]
-    totals: list[Cell | None] | None = None
-    note: str | None = None
-
-
-@dataclass
-class Section:
-    """A part of the dashboard after visits and referrals: its headline figures and grids."""
-
-    key: str
-    title: str
-    figures: list[tuple[str, Cell | Measure]]
-    grids: list[Grid]
-    note: str | None = None
+from .suppression import Cell, TableCounts, protect_share, protect_tables
+from .tables import Measure, Row, Section, Table, bucket_label
 
 
 @dataclass
@@ -98,13 +27,6 @@ class Report:
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
-
-
-def bucket_label(start: date, bucket: Bucket) -> str:
-    if bucket is Bucket.WEEK:
-        year, week, _weekday = start.isocalendar()
-        return _("Vecka %(week)s, %(year)s", week=week, year=year)
-    return format_date(start, "LLLL yyyy")
 
 
 def build(
@@ -275,8 +197,6 @@ def build(
         (_("Mediandagar till utfall"), to_outcome),
         (_("Intresse utan samtycke"), protected.figure("interest", sum(interest_counts))),
     ]
-    from . import programme_report  # it builds on this module's tables
-
     if sites is None:
         sites = queries.organisation_sites(f.organisation_id)
     programme = programme_report.build(f, bucket, threshold, locale, sites, visits, visit_buckets)
