@@ -185,6 +185,9 @@ def test_public_pages_link_to_the_programme_and_the_site_page_shows_it(client, c
     # The language picker keeps the visitor on the programme.
     picker = client.get(f"/sv/programme/{cafe.site_id}").get_data(as_text=True)
     assert f'href="/ar/programme/{cafe.site_id}"' in picker
+    # Outside kiosk mode the page offers the calendar feed to subscribe to.
+    assert f'href="http://localhost/sv/programme/{cafe.site_id}.ics"' in picker
+    assert 'class="programme-qr"' not in picker
 
 
 def test_unknown_sites_and_locales_are_not_found(client, make, site):
@@ -227,6 +230,10 @@ def test_kiosk_mode_shows_the_programme(client, login, make, org, cafe, today):
         f"/sv/programme/{cafe.site_id}/poster",
     ):
         assert client.get(path).status_code == 200, path
+    # The tablet is shared: the visitor takes the programme with her by its QR code.
+    page = client.get(f"/ar/programme/{cafe.site_id}").get_data(as_text=True)
+    assert qr_svg(f"http://localhost/ar/programme/{cafe.site_id}").decode() in page
+    assert ".ics" not in page
     # The staff's programme stays out of reach.
     assert client.get("/programme/").location == "/kiosk/"
 

@@ -5,7 +5,7 @@ visitors, no script needed); they answer as info's pages do (`info.pages`)."""
 
 from datetime import timedelta
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, request, session, url_for
 
 from ..access import public
 from ..i18n import CONTENT_LOCALES
@@ -75,6 +75,7 @@ def public_site(lang: str, site_id: int):
     site = find_site(site_id)
     if site is None:
         return not_found(lang)
+    page_url = url_for("programme.public_site", lang=lang, site_id=site.id, _external=True)
     return public_page(
         "programme/public_site.html",
         lang=lang,
@@ -82,6 +83,8 @@ def public_site(lang: str, site_id: int):
         site=site,
         programme=coming_weeks([site], lang)[0],
         feed_url=url_for("programme.feed", lang=lang, site_id=site.id, _external=True),
+        # A kiosk's tablet is shared: the visitor takes the programme with her by its QR code.
+        qr=qr_svg(page_url).decode() if session.get("kiosk") else None,
     )
 
 
