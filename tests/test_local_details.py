@@ -10,10 +10,15 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.admin.commands import create_demo
+from app.admin.demo import DEMO_SITES, seed_demo_local_details
 from app.choices import Role
 from app.extensions import db
-from app.info.catalogue import CatalogueError, export_catalogue, import_catalogue
+from app.info.catalogue import (
+    CatalogueError,
+    export_catalogue,
+    import_catalogue,
+    seed_core_services,
+)
 from app.info.forms import phone_number
 from app.info.hours import HoursError, by_day, format_day, is_valid, parse_day, week_rows
 from app.info.places import map_url
@@ -344,8 +349,13 @@ def test_catalogue_carries_weekly_hours_and_the_apply_link_as_hsds(make, org):
     assert "services[1].schedules: öppettiderna går inte att läsa." in error.value.errors
 
 
-def test_demo_sites_and_services_have_local_details_the_admin_forms_accept(app):
-    create_demo()
+def test_demo_sites_and_services_have_local_details_the_admin_forms_accept(make):
+    org = make.org(name="Demo kommun")
+    for name in DEMO_SITES:
+        make.site(org=org, name=name)
+    seed_core_services(org)
+    seed_demo_local_details(org)  # as create_demo does, without its months of visits
+    db.session.commit()
     sites = db.session.scalars(select(Site)).all()
     services = db.session.scalars(select(Service)).all()
     assert len(sites) == 2 and len(services) == 6
