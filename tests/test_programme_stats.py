@@ -533,3 +533,39 @@ def test_codes_of_the_same_value_keep_their_own_labels(app):
             "Förmiddag",
             "Förmiddag (9–12)",
         )
+
+
+def test_migration_0009_fills_the_outreach_counts_of_existing_summaries(app, make):
+    from pathlib import Path
+
+    from flask_migrate import downgrade, upgrade
+
+    site = make.site()
+    make.visit(
+        site, on=date(2026, 3, 3), is_new=True, after_outreach=True, outreach_place="library"
+    )
+    make.visit(site, on=date(2026, 3, 3), is_new=True, after_outreach=True)
+    make.visit(site, on=date(2026, 3, 9), outreach_place="home_visit")
+    db.session.commit()
+
+    def counts():
+        return [
+            db.session.execute(
+                select(
+                    model.after_outreach_groups,
+                    model.outreach_library,
+                    model.outreach_home_visit,
+                ).order_by(*model.__table__.primary_key.columns)
+            ).all()
+            for model in (VisitDaySummary, VisitMonthSummary)
+        ]
+
+    kept = counts()
+    assert kept == [[(2, 1, 0), (0, 0, 1)], [(2, 1, 1)]]
+    db.session.remove()
+    migrations = str(Path(__file__).resolve().parent.parent / "migrations")
+    try:
+        downgrade(directory=migrations, revision="0008")  # drops the outreach columns
+    finally:
+        upgrade(directory=migrations)  # adds them and fills them from the visits
+    assert counts() == kept
