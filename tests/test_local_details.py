@@ -20,7 +20,15 @@ from app.info.catalogue import (
     seed_core_services,
 )
 from app.info.forms import phone_number
-from app.info.hours import HoursError, by_day, format_day, is_valid, parse_day, week_rows
+from app.info.hours import (
+    HoursError,
+    by_day,
+    format_day,
+    is_valid,
+    parse_day,
+    week_rows,
+    week_spans,
+)
 from app.info.places import map_url
 from app.models import AuditEvent, Service, ServiceTranslation, Site
 
@@ -120,6 +128,23 @@ def test_the_week_is_shown_monday_first_with_closed_days_in_the_readers_language
     assert week_rows(None, "sv") == [] and by_day(None)[1] == []
     assert is_valid(WEEK) and is_valid(None)
     assert not is_valid([[8, "09:00", "12:00"]]) and not is_valid([[1, "12:00", "09:00"]])
+
+
+def test_days_in_a_row_with_the_same_hours_read_as_one_line():
+    weekdays = [[d, "08:30", "16:00"] for d in range(1, 6)]
+    spans = week_spans(weekdays, "sv")
+    assert [(r.name, r.periods) for r in spans] == [
+        ("måndag–fredag", "08:30–16:00"),
+        ("lördag–söndag", ""),
+    ]
+    assert [r.name for r in week_spans(WEEK, "en", "abbreviated")] == [
+        "Mon",
+        "Tue",
+        "Wed",
+        "Thu",
+        "Fri",
+        "Sat–Sun",
+    ]
 
 
 def test_map_links_go_to_openstreetmap_only():

@@ -22,7 +22,7 @@ for five minutes when nobody is signed in.
 from flask import Blueprint
 from werkzeug.routing import BaseConverter
 
-from .hours import week_rows
+from .hours import week_spans
 from .places import map_url
 
 bp = Blueprint("info", __name__)
@@ -39,7 +39,7 @@ class LocaleConverter(BaseConverter):
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("locale", LocaleConverter))
 # A site's or a service's hours and map link, for every page that shows where to come (the
 # public pages, and the receipt and consent screens of the referrals area).
-bp.add_app_template_global(week_rows, "opening_hours")
+bp.add_app_template_global(week_spans, "opening_hours")
 bp.add_app_template_global(map_url, "map_url")
 
 

@@ -119,3 +119,24 @@ def week_rows(
         DayRow(day, names[day - 1], format_day(periods))
         for day, periods in by_day(weekly_hours).items()
     ]
+
+
+def week_spans(
+    weekly_hours: list | None, locale: str | None = None, width: str = "wide"
+) -> list[DayRow]:
+    """`week_rows` with days in a row that keep the same hours joined ("Monday–Friday"), so a
+    week reads in two or three lines rather than seven, on the screen and on the handout."""
+    spans: list[tuple[DayRow, DayRow]] = []
+    for row in week_rows(weekly_hours, locale, width):
+        if spans and spans[-1][1].periods == row.periods:
+            spans[-1] = (spans[-1][0], row)
+        else:
+            spans.append((row, row))
+    return [
+        DayRow(
+            first.weekday,
+            first.name if first is last else f"{first.name}–{last.name}",
+            first.periods,
+        )
+        for first, last in spans
+    ]
