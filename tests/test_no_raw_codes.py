@@ -132,11 +132,14 @@ REAL_WORDS = {
         "de",
         "fit",
         "ka",
-        # Outreach places and reasons for a cancellation (issue 19): "the library", "a public
-        # holiday", "the weather".
+        # The programme (issue 19): outreach places, reasons for a cancellation and a
+        # session's status ("the library", "a public holiday", "the weather", "the session
+        # is cancelled").
         "library",
         "holiday",
         "weather",
+        "cancelled",
+        "scheduled",
     },
     "so": {"ka", "ha", "so", "my", "sms", "tablet"},
 }
