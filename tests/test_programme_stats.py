@@ -144,8 +144,11 @@ def grid(section, key):
     return next(g for g in section.grids if g.key == key)
 
 
-def test_programme_figures_of_the_month(app, world):
-    programme = build(app, world).section("programme")
+def test_programme_figures_on_the_hand_made_set(app, world):
+    """Headline figures; attendance by kind, site, week and language, each column protected on
+    its own; cancellations by reason; a small group stored exactly but hidden."""
+    rep = build(app, world)
+    programme = rep.section("programme")
     assert texts(programme) == {
         "Tillfällen som hölls": "5",
         "Inställda tillfällen": "2",
@@ -155,10 +158,6 @@ def test_programme_figures_of_the_month(app, world):
         "Enskilda samtal": "8",
         "Andel hållna tillfällen med minst en ny besökare": "40\xa0%",  # 2 of 5
     }
-
-
-def test_attendance_by_kind_site_and_week_hides_small_counts_column_by_column(app, world):
-    programme = build(app, world).section("programme")
     assert grid(programme, "sessions_by_kind").headers == [
         "Hölls",
         "Inställda",
@@ -191,16 +190,13 @@ def test_attendance_by_kind_site_and_week_hides_small_counts_column_by_column(ap
         ["Vecka 14, 2026", "0", "0", "0", "0", "0", "0"],
     ]
     assert totals == ["5", "2", "27", "<5", "<5", "8"]
-    cancellations = build(app, world).table("cancellations")
+    cancellations = rep.table("cancellations")
     assert [(r.label, r.cell.text) for r in cancellations.rows][:2] == [
         ("Personalen är sjuk", "1"),
         ("Helgdag eller lov", "1"),
     ]
     assert cancellations.total.text == "2"
-
-
-def test_attendance_by_language_counts_a_session_under_each_language(app, world):
-    rows, totals = grid_texts(grid(build(app, world).section("programme"), "sessions_by_language"))
+    rows, totals = grid_texts(grid(programme, "sessions_by_language"))
     # Held sessions where each was spoken, at the session or by a visit counted to it: no total.
     assert rows == [
         ["Arabiska", "4", "27", "<5", "<5", "8"],
@@ -209,30 +205,16 @@ def test_attendance_by_language_counts_a_session_under_each_language(app, world)
         ["Tigrinja", "1", "10", "0", "<5", "<5"],
     ]
     assert totals is None
-
-
-def test_one_site_counts_only_its_sessions(app, world):
-    programme = build(app, world, site_id=world["south"].id).section("programme")
-    assert texts(programme)["Tillfällen som hölls"] == "2"
-    assert texts(programme)["Vuxna vid tillfällena"] == "10"
-    # One held session of two: a share over fewer than five sessions is not shown.
-    assert texts(programme)["Andel hållna tillfällen med minst en ny besökare"] == "×"
-    outreach = build(app, world, site_id=world["south"].id).section("outreach")
-    assert texts(outreach)["Informerade personer"] == "<5"
-
-
-def test_a_small_group_is_stored_exactly_and_only_hidden_in_statistics(app, world):
     stored = db.session.scalar(
         select(SessionAttendance.new_people)
         .join(SessionAttendance.session)
         .where(SessionAttendance.conversations == 2)
     )
-    assert stored == 1  # the SFI session's one new person, exactly
-    rows, _totals = grid_texts(grid(build(app, world).section("programme"), "sessions_by_kind"))
-    assert rows[0][5] == "<5"
+    assert stored == 1  # the SFI session's one new person, exactly: "<5" in its kind's row
 
 
-def test_outreach_informed_then_visited_per_week_and_by_place(app, world):
+def test_outreach_and_one_site_on_the_hand_made_set(app, world):
+    """Informed → visited per week and per month (monthly summaries), by place; one site."""
     outreach = build(app, world).section("outreach")
     assert texts(outreach) == {
         "Informerade personer": "13",
@@ -263,14 +245,18 @@ def test_outreach_informed_then_visited_per_week_and_by_place(app, world):
         ],
         ["13", "13"],
     )
-
-
-def test_by_month_the_outreach_reads_the_monthly_summaries(app, world):
     outreach = build(app, world, bucket=periods.Bucket.MONTH).section("outreach")
     assert grid_texts(grid(outreach, "outreach_by_time")) == (
         [["mars 2026", "13", "6"]],
         ["13", "6"],
     )
+    programme = build(app, world, site_id=world["south"].id).section("programme")
+    assert texts(programme)["Tillfällen som hölls"] == "2"
+    assert texts(programme)["Vuxna vid tillfällena"] == "10"
+    # One held session of two: a share over fewer than five sessions is not shown.
+    assert texts(programme)["Andel hållna tillfällen med minst en ny besökare"] == "×"
+    outreach = build(app, world, site_id=world["south"].id).section("outreach")
+    assert texts(outreach)["Informerade personer"] == "<5"
 
 
 def test_summaries_count_outreach_and_rebuild_agrees(app, world):
