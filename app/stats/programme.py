@@ -21,7 +21,7 @@ people), as the session page adds them.
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, case, func, literal, select, union, union_all
+from sqlalchemy import and_, case, func, literal, null, select, union, union_all
 
 from ..choices import SessionChange, SessionStatus
 from ..extensions import db
@@ -178,7 +178,7 @@ def session_figures(
             VisitLanguage, VisitLanguage.visit_id == visits.c.visit_id
         ),
     ).subquery()
-    nothing = literal(None)
+    nothing = null()  # the columns a language has not (a NULL each, no parameter)
     by_language = (
         select(
             literal("language").label("part"),
