@@ -544,3 +544,25 @@ def test_after_saving_a_visit_during_a_session_one_tap_counts_it(client, make, s
     assert db.session.get(Visit, visit_id).session_id == session.id
     # Counted: the question is not asked again.
     assert "Kom till:" not in client.get(f"/sites/{site.id}/today").get_data(as_text=True)
+
+
+def test_migration_0008_down_and_up_keeps_visits_and_their_languages(app, make, site):
+    """0008's downgrade rebuilds the visit table on SQLite; with foreign keys on, that would
+    delete every visit's languages (ON DELETE CASCADE) or fail. migrations/env.py turns them
+    off for the migration and checks them before the commit."""
+    from pathlib import Path
+
+    from flask_migrate import downgrade, upgrade
+
+    from app.models import VisitLanguage
+
+    make.visit(site, languages=("ar", "so"))
+    db.session.commit()
+    db.session.remove()
+    migrations = str(Path(__file__).resolve().parent.parent / "migrations")
+    try:
+        downgrade(directory=migrations, revision="0007")
+    finally:
+        upgrade(directory=migrations)
+    assert count(Visit) == 1
+    assert sorted(db.session.scalars(select(VisitLanguage.code))) == ["ar", "so"]
