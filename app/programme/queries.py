@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import selectinload
 
 from ..choices import ActivityKind, SessionStatus
 from ..extensions import db
@@ -125,6 +126,8 @@ def sessions_query(locale: str) -> Select:
         .join(Site, Site.id == ActivitySession.site_id)
         .where(Activity.is_active)
         .order_by(ActivitySession.on_date, ActivitySession.start_time, Activity.id)
+        # Whether attendance is recorded shows on the Today screen: one query, not one a row.
+        .options(selectinload(ActivitySession.attendance))
     )
 
 

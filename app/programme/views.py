@@ -23,6 +23,7 @@ from ..models import (
     Visit,
 )
 from ..names import service_names
+from ..request_input import query_id
 from ..scope import one_or_404, services_query, site_for_user, site_ids, sites_query
 from ..visits.queries import own_visit_of_today
 from ..web import form_status, paginate
@@ -109,8 +110,8 @@ def activities():
 @roles(*PLANNERS)
 def new_activity():
     form = activity_form()
-    if request.method == "GET" and request.args.get("site", type=int):
-        form.site_id.data = request.args.get("site", type=int)
+    if request.method == "GET" and (preselected := query_id("site")):
+        form.site_id.data = preselected
     if form.validate_on_submit():
         site_for_user(current_user, form.site_id.data)  # the choices already say so; 404 if not
         activity = records.add_activity(current_user.organisation_id, form)
@@ -419,7 +420,8 @@ def count_visit(visit_id: int):
         select(Visit.site_id).where(Visit.id == visit_id, Visit.site_id.in_(site_ids(current_user)))
     )
     visit = own_visit_of_today(site_for_user(current_user, site_id), visit_id, current_user)
-    session_id = request.form.get("session_id", type=int)
+    session_id = query_id("session_id", request.form)
+    from_session = query_id("from_session", request.form)
     session_ = session_for_user(current_user, session_id) if session_id else None
     try:
         records.count_visit(visit, session_)
@@ -436,8 +438,8 @@ def count_visit(visit_id: int):
     if request.form.get("back") == "today":
         target = url_for("visits.site_today", site_id=visit.site_id, _anchor="today-totals")
         return redirect(target, code=303)
-    if session_ is not None or request.form.get("from_session", type=int):
-        back = session_id or request.form.get("from_session", type=int)
+    if session_ is not None or from_session:
+        back = session_id or from_session
         return redirect(url_for("programme.session", session_id=back, _anchor="visits"), code=303)
     return redirect(url_for("visits.site_today", site_id=visit.site_id), code=303)
 
