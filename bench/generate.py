@@ -77,8 +77,9 @@ from . import DEFAULT_DB, ORG_SLUG, PASSWORD, bench_app, head_revision, migrate,
 from . import generate_programme as programme_data
 
 # 2: builds the daily visit summaries; 3: every coordinator has a queue; 4: the programme
-# (activities, sessions, attendance, visits counted to sessions, outreach)
-GENERATOR_VERSION = 4
+# (activities, sessions, attendance, visits counted to sessions, outreach); 5: schedules end
+# two months ahead, not at the end of a term that may be half a year away
+GENERATOR_VERSION = 5
 BATCH = 50_000
 FULL = {"visits": 1_000_000, "referrals": 100_000}
 YEARS = 3

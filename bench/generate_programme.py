@@ -398,8 +398,9 @@ PLACE_TABLE = weighted(PLACES)
 
 
 def terms(first: date, last: date) -> list[tuple[date, date, bool]]:
-    """(start, end, is_summer) of every term overlapping first..last: spring 8 January to
-    14 June, summer to 16 August, autumn to 20 December; closed over Christmas."""
+    """(start, end, is_summer) of every term overlapping first..last, cut to first..last:
+    spring 8 January to 14 June, summer to 16 August, autumn to 20 December; closed over
+    Christmas."""
     found = []
     for year in range(first.year, last.year + 1):
         for start, end, summer in (
@@ -408,7 +409,7 @@ def terms(first: date, last: date) -> list[tuple[date, date, bool]]:
             (date(year, 8, 17), date(year, 12, 20), False),
         ):
             if end >= first and start <= last:
-                found.append((max(start, first), end, summer))
+                found.append((max(start, first), min(end, last), summer))
     return found
 
 
@@ -443,7 +444,7 @@ def insert_programme(engine, rng, plan, world, site_languages, service_ids: dict
     """Activities, translations, schedules, sessions and attendance; returns (counts, Held)."""
     today = plan.today
     first = today - timedelta(days=plan.programme_days - 1)
-    # Planned ahead to the end of the term after next: the public programme shows two weeks.
+    # Planned two months ahead (the public programme shows two weeks, the feed a few more).
     last = today + timedelta(days=60)
     held = Held({}, {})
     counts = {"activities": 0, "schedules": 0, "sessions": 0, "attendance": 0}
