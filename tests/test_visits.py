@@ -203,9 +203,10 @@ def test_saving_a_visit_runs_a_bounded_number_of_statements(client, staff, site)
         assert response.status_code == 200
     # The plain POST: BEGIN, the session's user (with its organisation), scope and replay
     # checks, the inserts, four summary upserts (day, month and their languages). The
-    # fragment adds the list, the totals and the top languages.
+    # fragment adds the list, the totals, the top languages and today's sessions (one of
+    # them going on now is offered to count the group to: issue 19).
     assert len(plain.statements) <= 12, plain.statements
-    assert len(htmx.statements) <= 20, htmx.statements
+    assert len(htmx.statements) <= 21, htmx.statements
 
 
 # -- bad input: a message next to the field, 422, nothing stored ------------------------------
