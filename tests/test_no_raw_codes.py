@@ -474,12 +474,15 @@ def test_no_page_shows_a_raw_code(app):
                     problems.append(f"{locale} stats CSV: {code!r}")
         if role == Role.STAFF:
             for consent in seeded["consents"]:
+                # The extract's visitor part speaks the visitor's language and the staff chrome
+                # the staff member's (issue 18, item 13): read it with both in hers, so all of
+                # its text is read in the one language it is written in.
+                lang = consent.referrals[0].language
+                client.post("/locale", data={"locale": lang, "next": "/"})
                 response = client.post(
                     "/referrals/extract", data={"code": consent.reference_code, "phone": PHONE}
                 )
                 assert response.status_code == 200, response.data[:300]
-                # The extract speaks the visitor's language, whatever the user's is.
-                lang = consent.referrals[0].language
                 read(f"extract {consent.id}", lang, response.get_data(as_text=True))
 
     assert not problems, "\n".join(problems[:60]) + f"\n({len(problems)} in all)"
