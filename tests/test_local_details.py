@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from app.admin.demo import DEMO_SITES, seed_demo_local_details
@@ -397,7 +398,8 @@ def test_demo_sites_and_services_have_local_details_the_admin_forms_accept(make)
 
 OGG = b"OggS\x00\x02" + b"\x00" * 500
 LABELLED_PLAYER = re.compile(
-    r'<span class="recording-label" id="recording-label">Lyssna på texten</span>\s*'
+    # The label is in the reader's language: "Lyssna på texten" in Swedish.
+    r'<span class="recording-label" id="recording-label">(?P<label>[^<]+)</span>\s*'
     r'<audio controls preload="none" src="(?P<src>[^"]+)" aria-labelledby="recording-label">'
 )
 
@@ -453,6 +455,8 @@ def test_admin_uploads_a_recording_of_a_consent_text_played_on_the_consent_scree
     ).get_data(as_text=True)
     player = LABELLED_PLAYER.search(screen)
     assert player is not None
+    with force_locale("ar"):  # the visitor's part of the consent screen is in her language
+        assert player["label"] == gettext("Lyssna på texten")
     assert player["src"] == f"/consent-texts/{text.id}/audio"
     audio = client.get(player["src"])
     assert audio.status_code == 200 and audio.mimetype == "audio/ogg" and audio.data == OGG
