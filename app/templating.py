@@ -4,7 +4,7 @@ import hashlib
 from functools import cache, lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,7 +32,15 @@ def _file_hash(path: str) -> str:
 
 def static_url(filename: str) -> str:
     """A static URL that changes when the file does, so it can be cached for a year."""
-    path = Path(current_app.static_folder) / filename
+    root = request.script_root if has_request_context() else ""
+    return _static_url(current_app.static_folder, root, filename)
+
+
+@lru_cache(maxsize=1024)
+def _static_url(folder: str, script_root: str, filename: str) -> str:
+    """Built once per file (and mount point), like the hash it carries: a programme page names
+    the same few pictograms hundreds of times."""
+    path = Path(folder) / filename
     version = _file_hash(str(path)) if path.is_file() else "0"
     return url_for("static", filename=filename, v=version)
 

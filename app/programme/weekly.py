@@ -6,6 +6,7 @@ sessions: the public programme, a site's page and the poster all read them here.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from babel.lists import format_list
 from flask_babel import format_date, get_locale
@@ -96,7 +97,13 @@ def change_reason(row: SessionRow) -> str:
 def languages_note(row: SessionRow) -> str:
     if not row.languages:
         return ""
-    names = [languages.name(code, current_locale()) for code in row.languages]
+    return _languages_note(tuple(row.languages), current_locale())
+
+
+@lru_cache(maxsize=512)
+def _languages_note(codes: tuple[str, ...], locale: str) -> str:
+    """Each set of languages named once per UI language: a week repeats the same few."""
+    names = [languages.name(code, locale) for code in codes]
     return _("Språk: %(languages)s", languages=format_list(names, locale=get_locale()))
 
 
