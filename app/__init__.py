@@ -165,7 +165,18 @@ def configure_extensions(app: Flask) -> None:
 # The areas, in the order their blueprints are registered. Each is a package of one shape:
 # the blueprint in __init__.py, its pages in views.py (importing them attaches the routes),
 # and its commands, if it has any, in commands.py.
-AREAS = ("auth", "visits", "referrals", "queue", "info", "programme", "stats", "admin")
+AREAS = (
+    "auth",
+    "visits",
+    "referrals",
+    "queue",
+    "followup",
+    "info",
+    "programme",
+    "projects",
+    "stats",
+    "admin",
+)
 
 
 def add_blueprints(app: Flask) -> None:

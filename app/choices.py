@@ -337,6 +337,143 @@ LABELS.update(
 )
 
 
+# ---------------------------------------------------------------- what happened afterwards
+# (issue 20, areas: followup and projects)
+
+
+class ConsentPurpose(Labelled):
+    """What a consent text asks for: the referral itself (contact details, disclosure) or, as a
+    separate optional agreement, being contacted again later about how it went."""
+
+    REFERRAL = "referral"
+    FOLLOW_UP = "follow_up"
+
+
+class Gender(Labelled):
+    """The adult's gender, a target-group fact on a referral (optional, counted only in
+    aggregates)."""
+
+    WOMAN = "woman"
+    MAN = "man"
+    OTHER = "other"
+
+
+class FollowUpStatus(Labelled):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"  # consent withdrawn before it was due
+
+
+class FollowUpResult(Labelled):
+    """How it went, months after a referral closed as started: coded, never free text."""
+
+    STILL_ACTIVE = "still_active"  # still in SFI, SO or the service
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    IN_WORK = "in_work"
+    IN_STUDIES = "in_studies"
+    IN_WORK_PLACEMENT = "in_work_placement"
+    UNREACHABLE = "unreachable"
+
+
+class InterruptionReason(Labelled):
+    PARENTAL_LEAVE = "parental_leave"
+    HEALTH = "health"
+    MOVED = "moved"
+    WORK = "work"
+    OTHER = "other"
+
+
+class SfiLevel(Labelled):
+    """The SFI course completed (courses A to D)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class Funder(Labelled):
+    LANSSTYRELSEN_37A = "lansstyrelsen_37a"
+    SKR = "skr"
+    ESF = "esf"
+    MUNICIPALITY = "municipality"
+    OTHER = "other"
+
+
+class Indicator(Labelled):
+    """What a project sets a target for. The definitions (what is counted, from which rows) are
+    in docs/statistics.md and in app.projects.report, one function each."""
+
+    WOMEN_REACHED = "women_reached"
+    VISITS = "visits"
+    SESSIONS_HELD = "sessions_held"
+    PARTICIPANTS = "participants"
+    REFERRALS = "referrals"
+    STARTED = "started"
+    WORK_OR_STUDIES = "work_or_studies"
+    WORK_PLACEMENTS = "work_placements"
+    CONVERSATIONS = "conversations"
+
+
+# Indicators whose rows know the adult's gender (a referral's target-group fact, a session's
+# counts by gender), so a target may be split by it; and those counted per service.
+GENDERED_INDICATORS = frozenset(
+    {
+        Indicator.PARTICIPANTS,
+        Indicator.REFERRALS,
+        Indicator.STARTED,
+        Indicator.WORK_OR_STUDIES,
+        Indicator.WORK_PLACEMENTS,
+    }
+)
+PER_SERVICE_INDICATORS = frozenset({Indicator.REFERRALS, Indicator.STARTED})
+
+
+LABELS.update(
+    [
+        (ConsentPurpose.REFERRAL, _l("Hänvisning")),
+        (ConsentPurpose.FOLLOW_UP, _l("Uppföljning senare")),
+        (Gender.WOMAN, _l("Kvinna")),
+        (Gender.MAN, _l("Man")),
+        (Gender.OTHER, _l("Annat kön")),
+        (FollowUpStatus.OPEN, _l("Att göra")),
+        (FollowUpStatus.DONE, _l("Gjord")),
+        (FollowUpStatus.CANCELLED, _l("Inställd, samtycket återkallat")),
+        (FollowUpResult.STILL_ACTIVE, _l("Går kvar i SFI, SO eller tjänsten")),
+        (FollowUpResult.COMPLETED, _l("Har gått klart")),
+        (FollowUpResult.INTERRUPTED, _l("Har avbrutit")),
+        (FollowUpResult.IN_WORK, _l("Har arbete")),
+        (FollowUpResult.IN_STUDIES, _l("Studerar")),
+        (FollowUpResult.IN_WORK_PLACEMENT, _l("Har praktik")),
+        (FollowUpResult.UNREACHABLE, _l("Gick inte att nå")),
+        (InterruptionReason.PARENTAL_LEAVE, _l("Föräldraledighet")),
+        (InterruptionReason.HEALTH, _l("Hälsa")),
+        (InterruptionReason.MOVED, _l("Har flyttat")),
+        (InterruptionReason.WORK, _l("Fick arbete")),
+        (InterruptionReason.OTHER, _l("Annat skäl")),
+        (SfiLevel.A, _l("Kurs A")),
+        (SfiLevel.B, _l("Kurs B")),
+        (SfiLevel.C, _l("Kurs C")),
+        (SfiLevel.D, _l("Kurs D")),
+        (Funder.LANSSTYRELSEN_37A, _l("Länsstyrelsen (§ 37 a)")),
+        (Funder.SKR, _l("Överenskommelse med SKR")),
+        (Funder.ESF, _l("Europeiska socialfonden (ESF)")),
+        (Funder.MUNICIPALITY, _l("Kommunen")),
+        (Funder.OTHER, _l("Annan finansiär")),
+        (Indicator.WOMEN_REACHED, _l("Nya kvinnor som besökt")),
+        (Indicator.VISITS, _l("Besök (grupper)")),
+        (Indicator.SESSIONS_HELD, _l("Genomförda aktivitetstillfällen")),
+        (Indicator.PARTICIPANTS, _l("Deltagare på aktiviteter (vuxna, per tillfälle)")),
+        (Indicator.REFERRALS, _l("Hänvisningar")),
+        (Indicator.STARTED, _l("Hänvisningar som ledde till start")),
+        (Indicator.WORK_OR_STUDIES, _l("I arbete eller studier efter insatsen")),
+        (Indicator.WORK_PLACEMENTS, _l("I praktik efter insatsen")),
+        (Indicator.CONVERSATIONS, _l("Enskilda samtal")),
+    ]
+)
+
+
 def label(kind: type[Labelled], value: str) -> str:
     """The translated label of a stored code of `kind`, for every page, list and export; a code
     that is not (or no longer) in the list shows as itself rather than failing the page."""

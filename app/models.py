@@ -24,7 +24,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .choices import (
+    ConsentPurpose,
     ConsentTextStatus,
+    FollowUpStatus,
     LegalBasis,
     ReferralStatus,
     Role,
@@ -55,6 +57,13 @@ class Organisation(db.Model):
     audit_retention_days: Mapped[int] = mapped_column(Integer, default=730)
     kiosk_idle_seconds: Mapped[int] = mapped_column(Integer, default=120)
     require_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
+    # (area: followup) Months after a referral closed as started when its follow-ups fall due
+    # ("3,6,12"), and the longest a follow-up consent may keep contact details after the
+    # referral closed, whatever the follow-ups' dates (the organisation's maximum).
+    follow_up_months: Mapped[str] = mapped_column(
+        String(40), default="3,6,12", server_default="3,6,12"
+    )
+    follow_up_max_days: Mapped[int] = mapped_column(Integer, default=400, server_default="400")
     # Counts every committed change to the organisation's referrals and anonymous interest,
     # so cached referral statistics know when they are out of date (app.stats.cache).
     stats_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -101,6 +110,9 @@ class Site(db.Model):
     longitude: Mapped[float | None] = mapped_column(Float)
     # [[weekday (1 = Monday), "HH:MM", "HH:MM"], ...] (app.info.hours); None: not given.
     weekly_hours: Mapped[list | None] = mapped_column(JSON)
+    # The site's lifetime, where known: a project's period must lie inside it (area: projects).
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
     organisation: Mapped[Organisation] = relationship(back_populates="sites")
     services: Mapped[list[Service]] = relationship(
@@ -210,6 +222,9 @@ class VisitCounts:
     children_1_3: Mapped[int] = mapped_column(Integer, default=0)
     children_3_6: Mapped[int] = mapped_column(Integer, default=0)
     new_groups: Mapped[int] = mapped_column(Integer, default=0)
+    # Women and men in the new groups: the projects' "women reached" (issue 20).
+    new_women: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    new_men: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Groups that raised each topic (one column per choices.Topic member, named topic_<code>).
     topic_work: Mapped[int] = mapped_column(Integer, default=0)
     topic_sfi: Mapped[int] = mapped_column(Integer, default=0)
@@ -324,6 +339,11 @@ class ConsentText(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     locale: Mapped[str] = mapped_column(String(10))
     legal_basis: Mapped[str] = mapped_column(String(20), default=LegalBasis.CONSENT)
+    # choices.ConsentPurpose: the referral's consent, or the optional follow-up agreement
+    # (versions count per organisation, locale and purpose).
+    purpose: Mapped[str] = mapped_column(
+        String(20), default=ConsentPurpose.REFERRAL, server_default="referral"
+    )
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default=ConsentTextStatus.DRAFT)
     audio_filename: Mapped[str | None] = mapped_column(String(120))  # a recorded reading
@@ -350,8 +370,12 @@ class Consent(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The follow-up text version the visitor agreed to (area: followup): she may be contacted
+    # again about how it went. None: no such agreement, follow-ups are recorded anonymously.
+    follow_up_text_id: Mapped[int | None] = mapped_column(ForeignKey("consent_text.id"))
 
-    consent_text: Mapped[ConsentText] = relationship()
+    consent_text: Mapped[ConsentText] = relationship(foreign_keys=[consent_text_id])
+    follow_up_text: Mapped[ConsentText | None] = relationship(foreign_keys=[follow_up_text_id])
     site: Mapped[Site] = relationship()  # where it was given: the receipt names it
     referrals: Mapped[list[Referral]] = relationship(back_populates="consent")
 
@@ -419,6 +443,12 @@ class Referral(db.Model):
     )
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock
+    # Target-group facts (issue 20), coded and optional, asked at the contact step and counted
+    # only in aggregates; None is "not asked or not answered". Nothing under GDPR art. 9.
+    gender: Mapped[str | None] = mapped_column(String(10))  # choices.Gender
+    has_child_0_6: Mapped[bool | None] = mapped_column(Boolean)
+    parental_leave: Mapped[bool | None] = mapped_column(Boolean)
+    sfi_interrupted_before: Mapped[bool | None] = mapped_column(Boolean)
 
     service: Mapped[Service] = relationship()
     site: Mapped[Site] = relationship()
@@ -708,3 +738,101 @@ class InformationContact(db.Model):
     languages: Mapped[list] = mapped_column(JSON, default=list)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- afterwards (issue 20)
+
+
+class FollowUp(db.Model):
+    """(area: followup) A follow-up task of a referral that closed as started, due some months
+    after the close, and its coded result. Anonymous like the referral: it survives the erasure
+    of the contact details, and the statistics and project reports count it."""
+
+    __table_args__ = (
+        UniqueConstraint("referral_id", "months"),
+        Index("ix_follow_up_queue", "service_id", "status", "due_date"),
+        Index("ix_follow_up_org_due", "organisation_id", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    referral_id: Mapped[int] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    months: Mapped[int] = mapped_column(Integer)  # after the referral's close
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=FollowUpStatus.OPEN)
+    result: Mapped[str | None] = mapped_column(String(20))  # choices.FollowUpResult
+    sfi_level: Mapped[str | None] = mapped_column(String(2))  # choices.SfiLevel, if completed
+    reason_code: Mapped[str | None] = mapped_column(String(20))  # choices.InterruptionReason
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The referral made again in the same step after an interruption.
+    new_referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock
+
+    referral: Mapped[Referral] = relationship(foreign_keys=[referral_id])
+    __mapper_args__ = {"version_id_col": version}
+
+
+project_sites = db.Table(
+    "project_site",
+    db.Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("site_id", ForeignKey("site.id", ondelete="CASCADE"), primary_key=True),
+)
+project_services = db.Table(
+    "project_service",
+    db.Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+)
+project_activities = db.Table(
+    "project_activity",
+    db.Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("activity_id", ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Project(db.Model):
+    """(area: projects) A funded effort over a fixed period: the sites, services and activities
+    it covers and its targets, reported as actual against target."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    funder: Mapped[str] = mapped_column(String(30))  # choices.Funder
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    sites: Mapped[list[Site]] = relationship(secondary=project_sites, order_by="Site.name")
+    services: Mapped[list[Service]] = relationship(
+        secondary=project_services, order_by="Service.sort_order"
+    )
+    activities: Mapped[list[Activity]] = relationship(secondary=project_activities)
+    targets: Mapped[list[ProjectTarget]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectTarget.id"
+    )
+
+
+class ProjectTarget(db.Model):
+    """A number a project promised for one indicator (choices.Indicator), for everyone or one
+    gender, for all its services or one (referrals and starts per service)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    indicator: Mapped[str] = mapped_column(String(30))
+    gender: Mapped[str | None] = mapped_column(String(10))  # choices.Gender; None: everyone
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    target: Mapped[int] = mapped_column(Integer)
+
+    project: Mapped[Project] = relationship(back_populates="targets")

@@ -42,6 +42,8 @@ SUMMED = (
     "groups",
     *COUNT_COLUMNS,
     "new_groups",
+    "new_women",
+    "new_men",
     *TOPIC_COLUMNS,
     "after_outreach_groups",
     *OUTREACH_COLUMNS,
@@ -88,6 +90,8 @@ def contribution(visit: Visit, sign: int = 1) -> Contribution:
     for name in COUNT_COLUMNS:
         day[name] = sign * (getattr(visit, name) or 0)
     day["new_groups"] = sign if visit.is_new else 0
+    day["new_women"] = sign * (visit.women or 0) if visit.is_new else 0
+    day["new_men"] = sign * (visit.men or 0) if visit.is_new else 0
     mask = visit.topics or 0
     for topic, name in zip(Topic, TOPIC_COLUMNS, strict=True):
         day[name] = sign if mask & topic.value else 0
@@ -180,6 +184,12 @@ def rebuild(executor) -> None:
     sums = [func.count().label("groups")]
     sums += [func.coalesce(func.sum(getattr(Visit, n)), 0).label(n) for n in COUNT_COLUMNS]
     sums.append(_count_if(Visit.is_new.is_(True)).label("new_groups"))
+    sums += [
+        func.coalesce(func.sum(case((Visit.is_new.is_(True), column), else_=0)), 0).label(
+            f"new_{column.key}"
+        )
+        for column in (Visit.women, Visit.men)
+    ]
     sums += [
         _count_if(Visit.topics.op("&")(topic.value) != 0).label(name)
         for topic, name in zip(Topic, TOPIC_COLUMNS, strict=True)
