@@ -95,6 +95,9 @@ ACTION_LABELS = {
     "consent_text_created": _l("Samtyckestext skapad"),
     "consent_text_edited": _l("Samtyckestext ändrad"),
     "consent_text_published": _l("Samtyckestext publicerad"),
+    "project_created": _l("Projekt skapat"),
+    "project_updated": _l("Projekt ändrat"),
+    "project_deleted": _l("Projekt borttaget"),
     # exports and the log itself
     "export": _l("Statistik exporterad"),
     "audit_exported": _l("Loggen exporterad"),
@@ -119,6 +122,7 @@ OBJECT_LABELS = {
     "activity_kind": _l("Typ av aktivitet"),
     "activity_session": _l("Tillfälle"),
     "information_contact": _l("Uppsökande kontakt"),
+    "project": _l("Projekt"),
 }
 
 
