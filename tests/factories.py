@@ -225,3 +225,47 @@ def visit_form(**overrides) -> dict:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def project(
+    make: Factory,
+    org: Organisation,
+    name: str | None = None,
+    funder: str = "other",
+    starts_on: date = date(2026, 1, 1),
+    ends_on: date = date(2026, 12, 31),
+    sites=(),
+    services=(),
+    activities=(),
+    targets=(),
+    **kw,
+):
+    """A project of `org` (area: projects) covering `sites`, `services` and `activities`, with
+    `targets` given as (indicator, gender or None, service or None, number). Also
+    `make.project(org, ...)`."""
+    from app.models import Project, ProjectTarget
+
+    row = Project(
+        organisation_id=org.id,
+        name=name or f"Projekt {make._next()}",
+        funder=funder,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        **kw,
+    )
+    row.sites = list(sites)
+    row.services = list(services)
+    row.activities = list(activities)
+    row.targets = [
+        ProjectTarget(
+            indicator=indicator,
+            gender=gender,
+            service_id=service.id if service is not None else None,
+            target=number,
+        )
+        for indicator, gender, service, number in targets
+    ]
+    return make._save(row)
+
+
+Factory.project = project
