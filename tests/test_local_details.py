@@ -5,6 +5,7 @@ screens and rules for all of it. Also listening (item 6): "Listen" rather than a
 read, a labelled player for a recording, and recordings of consent texts as of services."""
 
 import io
+from datetime import date
 import re
 
 import pytest
@@ -300,6 +301,29 @@ def test_site_form_refuses_bad_details_beside_each_field(client, admin):
     assert "Skriv både latitud och longitud, eller ingen av dem." in errors["longitude"]
     assert "Skriv ett telefonnummer med riktnummer" in errors["phone"]
     assert db.session.scalar(select(Site).where(Site.name == "Öppna förskolan Väster")) is None
+
+
+def test_site_form_keeps_the_sites_lifetime_and_refuses_a_close_before_the_opening(client, admin):
+    """Issue 20: a project's period must lie inside its sites' lifetime, so the admin records
+    when a site opened and closed; a date in another shape or a close before the opening is
+    refused beside its field, and nothing is stored."""
+    response = client.post("/admin/sites/new", data=site_form(opened_on="2024-08-19", closed_on=""))
+    assert response.status_code == 303
+    site = db.session.scalar(select(Site).where(Site.name == "Öppna förskolan Väster"))
+    assert (site.opened_on, site.closed_on) == (date(2024, 8, 19), None)
+    response = client.post(
+        f"/admin/sites/{site.id}", data=site_form(opened_on="19/8 2024", closed_on="2024-08-01")
+    )
+    assert response.status_code == 422
+    errors = field_errors(response.get_data(as_text=True))
+    assert "Skriv datumet som ÅÅÅÅ-MM-DD." in errors["opened_on"]
+    response = client.post(
+        f"/admin/sites/{site.id}", data=site_form(opened_on="2024-08-19", closed_on="2024-08-01")
+    )
+    errors = field_errors(response.get_data(as_text=True))
+    assert "Stängningsdagen kan inte vara före öppningsdagen." in errors["closed_on"]
+    db.session.refresh(site)
+    assert (site.opened_on, site.closed_on) == (date(2024, 8, 19), None)
 
 
 def test_site_form_speaks_the_admins_language(client, make, org, login):

@@ -27,6 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import LegalBasis, Role
+from ..form_fields import DayField
 from ..i18n import CONTENT_LOCALES, LOCALES
 from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
 from ..models import Site, User
@@ -133,6 +134,13 @@ class SiteForm(WeeklyHoursForm):
     latitude = coordinate_field(_l("Latitud"), 90)
     longitude = coordinate_field(_l("Longitud"), 180)
     services = CheckboxList(_l("Tjänster på förskolan"), coerce=int, validate_choice=True)
+    # The site's lifetime, where known: a project's period must lie inside it.
+    opened_on = DayField(_l("Öppnade"), validators=[Optional()])
+    closed_on = DayField(_l("Stängde"), validators=[Optional()])
+
+    def validate_closed_on(self, field) -> None:
+        if field.data and self.opened_on.data and field.data < self.opened_on.data:
+            raise ValidationError(str(_l("Stängningsdagen kan inte vara före öppningsdagen.")))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

@@ -26,7 +26,17 @@ from .forms import SiteForm
 SECTIONS.append(("admin.sites", _l("Förskolor"), _l("De öppna förskolorna i organisationen.")))
 
 # The fields an edit compares to say in the audit log what changed.
-AUDITED = ("name", "is_active", "address", "phone", "latitude", "longitude", "weekly_hours")
+AUDITED = (
+    "name",
+    "is_active",
+    "address",
+    "phone",
+    "latitude",
+    "longitude",
+    "weekly_hours",
+    "opened_on",
+    "closed_on",
+)
 
 
 def site_form(site: Site | None) -> SiteForm:
