@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "consent_withdrawn": _l("Samtycke återkallat"),
     "referral_created": _l("Hänvisning skapad"),
     "referral_updated": _l("Hänvisning ändrad"),
+    "follow_up_recorded": _l("Uppföljning gjord"),
     "retention_purge": _l("Gallring av kontaktuppgifter"),
     "keys_rotated": _l("Nycklar bytta"),
     # visits
@@ -115,6 +116,7 @@ OBJECT_LABELS = {
     "consent": _l("Samtycke"),
     "consent_text": _l("Samtyckestext"),
     "referral": _l("Hänvisning"),
+    "follow_up": _l("Uppföljning"),
     "service": _l("Tjänst"),
     "visit": _l("Besök"),
     "stats": _l("Statistik"),

@@ -8,14 +8,24 @@ from datetime import date, time
 from argon2 import PasswordHasher
 
 from app import privacy
-from app.choices import ConsentMethod, ConsentTextStatus, Role, TranslationStatus
+from app.choices import (
+    ConsentMethod,
+    ConsentTextStatus,
+    FollowUpStatus,
+    Outcome,
+    ReferralStatus,
+    Role,
+    TranslationStatus,
+)
 from app.models import (
     Activity,
     ActivitySession,
     ActivityTranslation,
     Consent,
     ConsentText,
+    FollowUp,
     Organisation,
+    Referral,
     Service,
     ServiceTranslation,
     Site,
@@ -173,6 +183,32 @@ class Factory:
         )
         self._commit()
         return consent
+
+    def follow_up(
+        self,
+        referral: Referral,
+        months: int = 6,
+        due_date: date | None = None,
+        status: str = FollowUpStatus.OPEN,
+        **kw,
+    ) -> FollowUp:
+        """A follow-up of `referral` (area: followup), closed as started first if it is still
+        open; due today unless `due_date` says otherwise. Made directly, not planned, so a test
+        chooses its months and dates freely."""
+        if referral.status != ReferralStatus.CLOSED:
+            referral.close(Outcome.STARTED, by_id=None, at=utcnow())
+        return self._save(
+            FollowUp(
+                organisation_id=referral.organisation_id,
+                referral_id=referral.id,
+                service_id=referral.service_id,
+                site_id=referral.site_id,
+                months=months,
+                due_date=due_date or local_today(),
+                status=status,
+                **kw,
+            )
+        )
 
     def activity(
         self, site: Site, kind: str = "language_cafe", name: str = "Språkcafé", **kw

@@ -30,6 +30,8 @@ from ..workdays import local_today
 OPEN_STATUSES = (ReferralStatus.NEW, ReferralStatus.CONTACTED, ReferralStatus.IN_PROGRESS)
 # Tabs in order; "open" is every status but closed.
 TABS = ("open", *OPEN_STATUSES, ReferralStatus.CLOSED)
+# The last tab lists the service's open follow-ups (app.followup), not referrals.
+FOLLOW_UP_TAB = "follow_up"
 
 
 def queue_services(user: User) -> Select:
@@ -137,7 +139,11 @@ class TabCount:
 
     @property
     def label(self) -> str:
-        return _("Öppna") if self.tab == "open" else ReferralStatus(self.tab).label
+        if self.tab == "open":
+            return _("Öppna")
+        if self.tab == FOLLOW_UP_TAB:
+            return _("Uppföljning")
+        return ReferralStatus(self.tab).label
 
 
 def tab_counts(service: Service, today: date | None = None) -> list[TabCount]:

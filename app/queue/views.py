@@ -28,6 +28,7 @@ from ..choices import (
     Role,
 )
 from ..extensions import db
+from ..followup import queries as follow_ups
 from ..i18n import current_locale
 from ..models import Service, User, service_coordinators
 from ..names import service_names
@@ -186,13 +187,21 @@ def index():
 def today():
     day = local_today()
     page = paginate(queries.my_tasks_query(current_user, day))
-    return render("queue/today.html", page=page, **row_context(page.items))
+    # The follow-ups due today or earlier in the user's queues: the first page's worth.
+    due = paginate(follow_ups.due_for_user(current_user, day), page=1)
+    context = row_context(page.items, follow_ups_due=due)
+    context["service_names"].update(
+        service_names(
+            {f.service_id for f in due.items} - set(context["service_names"]), current_locale()
+        )
+    )
+    return render("queue/today.html", page=page, **context)
 
 
 def read_filter() -> queries.QueueFilter:
     args = request.args
     tab = args.get("tab", "open")
-    if tab not in queries.TABS:
+    if tab not in queries.TABS and tab != queries.FOLLOW_UP_TAB:
         tab = "open"
     return queries.QueueFilter(
         tab=tab,
@@ -210,17 +219,29 @@ def service(service_id: int):
     queue_service = queries.queue_service_for_user(current_user, service_id)
     flt = read_filter()
     day = local_today()
-    page = paginate(queries.queue_query(queue_service, flt, current_user, day))
+    if flt.tab == queries.FOLLOW_UP_TAB:
+        page = paginate(follow_ups.open_for_service(queue_service, flt, current_user, day))
+    else:
+        page = paginate(queries.queue_query(queue_service, flt, current_user, day))
+    referrals = [] if flt.tab == queries.FOLLOW_UP_TAB else page.items
     return render(
         "queue/service.html",
         service=queue_service,
         flt=flt,
         page=page,
-        counts=queries.tab_counts(queue_service, day),
+        counts=service_tab_counts(queue_service, day),
         sites=queries.site_choices(queue_service),
         languages=queries.language_choices(queue_service),
-        **row_context(page.items, services=(queue_service,)),
+        **row_context(referrals, services=(queue_service,)),
     )
+
+
+def service_tab_counts(service: Service, day=None) -> list[queries.TabCount]:
+    """The referral tabs' counts and, last, the open follow-ups' (app.followup)."""
+    day = day or local_today()
+    follow_up = follow_ups.open_count(service, day)
+    tab = queries.TabCount(queries.FOLLOW_UP_TAB, follow_up.total, follow_up.overdue)
+    return [*queries.tab_counts(service, day), tab]
 
 
 def referral_page(referral, status: int = 200, **extra):
@@ -309,7 +330,7 @@ def action_result(item, status: int = 200, **extra):
     """The updated row and, out of band, the queue's tab counts when the page has them. After
     a save or a conflict the history comes too: out of band on the referral's page, inside the
     row on a list after a conflict, so the one who lost the race sees what changed."""
-    counts = queries.tab_counts(item.service) if sent_from_service_queue() else None
+    counts = service_tab_counts(item.service) if sent_from_service_queue() else None
     context = row_context([item], referral=item, counts=counts)
     context["next_url"] = safe_next(request.form.get("next"))
     context.update(extra)

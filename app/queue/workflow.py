@@ -12,6 +12,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 
 from ..choices import AttemptResult, Outcome, ReferralStatus
+from ..followup import records as follow_ups
 from ..models import Organisation, Referral, ReferralEvent, User, utcnow
 from ..workdays import add_working_days, local_today
 
@@ -112,7 +113,10 @@ def change_status(
         raise WorkflowError("outcome", _l("Välj ett utfall i listan."))
     now = utcnow()
     if to_status == CLOSED:
-        return referral.close(outcome, by_id=by.id, at=now, reason_code=reason_code or None)
+        event = referral.close(outcome, by_id=by.id, at=now, reason_code=reason_code or None)
+        if outcome == Outcome.STARTED:
+            follow_ups.plan(referral)  # what happened afterwards is asked months later
+        return event
     event = ReferralEvent(
         by_id=by.id,
         at=now,
