@@ -56,8 +56,10 @@ from app.models import (
     Consent,
     ConsentText,
     ContactDetails,
+    FollowUp,
     InformationContact,
     Organisation,
+    Project,
     Referral,
     ReferralEvent,
     Service,
@@ -74,12 +76,14 @@ from app.stats import summary
 from app.workdays import add_working_days, is_working_day, local_today
 
 from . import DEFAULT_DB, ORG_SLUG, PASSWORD, bench_app, head_revision, migrate, sqlite_url
+from . import generate_afterwards as afterwards
 from . import generate_programme as programme_data
 
 # 2: builds the daily visit summaries; 3: every coordinator has a queue; 4: the programme
 # (activities, sessions, attendance, visits counted to sessions, outreach); 5: schedules end
-# two months ahead, not at the end of a term that may be half a year away
-GENERATOR_VERSION = 5
+# two months ahead, not at the end of a term that may be half a year away; 6: what happened
+# afterwards (target-group facts, follow-up consent and follow-ups, two projects)
+GENERATOR_VERSION = 6
 BATCH = 50_000
 FULL = {"visits": 1_000_000, "referrals": 100_000}
 YEARS = 3
@@ -225,6 +229,12 @@ def generate(
             # Visits went in past the write path: build the statistics' daily summaries.
             summary.rebuild(conn)
         log(f"  visit summaries rebuilt in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        later = insert_afterwards(engine, rng, plan, world, key)
+        log(
+            f"  afterwards: {later['follow_ups']:,} follow-ups ({later['follow_ups_recorded']:,} "
+            f"recorded), {later['projects']} projects in {time.perf_counter() - t:.1f} s"
+        )
         _finish(engine)
         counts = count_rows(engine)
     finally:
@@ -301,6 +311,8 @@ def count_rows(engine: Engine) -> dict:
         "sessions": ActivitySession,
         "attendance": SessionAttendance,
         "information_contacts": InformationContact,
+        "follow_ups": FollowUp,
+        "projects": Project,
     }
     with engine.connect() as conn:
         return {
@@ -889,6 +901,20 @@ def _fake_contact(consent_id: int, rng: random.Random, key: crypto.Key) -> dict:
         best_time=rng.choice((None, "förmiddag", "eftermiddag")),
     )
     return privacy.sealed_columns(consent_id, contact, key)
+
+
+def insert_afterwards(engine, rng, plan, world, key: crypto.Key) -> dict:
+    """Issue 20's rows (bench.generate_afterwards), and fake contact details for the consents
+    whose follow-up agreement keeps them today, sealed and inserted like the open referrals'."""
+    with engine.begin() as conn:
+        afterwards.facts(conn)
+        afterwards.follow_up_consent(conn, world)
+    counts, kept = afterwards.insert_follow_ups(engine, rng, plan, world)
+    with engine.begin() as conn:
+        contacts = [_fake_contact(consent_id, rng, key) for consent_id in kept]
+        _flush_referrals(conn, {"consent": [], "contact": contacts, "referral": [], "event": []})
+    counts["projects"] = afterwards.insert_projects(engine, rng, plan, world)
+    return counts
 
 
 # -- anonymous interest ---------------------------------------------------------------------

@@ -9,6 +9,11 @@ from sqlalchemy import create_engine, func, select
 from app import crypto, privacy
 from app.choices import (
     ActivityKind,
+    ConsentPurpose,
+    FollowUpResult,
+    FollowUpStatus,
+    Gender,
+    Indicator,
     Outcome,
     OutreachPlace,
     ReferralStatus,
@@ -20,8 +25,12 @@ from app.models import (
     Activity,
     ActivitySession,
     Consent,
+    ConsentText,
     ContactDetails,
+    FollowUp,
     InformationContact,
+    Project,
+    ProjectTarget,
     Referral,
     ReferralEvent,
     SessionAttendance,
@@ -29,7 +38,11 @@ from app.models import (
     User,
     Visit,
     VisitLanguage,
+    project_activities,
+    project_services,
+    project_sites,
 )
+from app.workdays import is_working_day
 from bench import bench_app
 from bench.generate import Plan, generate
 
@@ -158,15 +171,40 @@ def test_referral_statuses_and_outcomes_are_consistent(generated):
     assert created == len(rows)
 
 
-def test_contact_details_only_for_open_referrals_and_obviously_fake(generated):
-    conn, _counts, _plan = generated
+def test_contact_details_only_for_open_referrals_or_coming_follow_ups_and_obviously_fake(
+    generated,
+):
+    """Kept while a referral is open, or while a follow-up agreement still runs: until the
+    last follow-up plus the retention period (30 days), never more than 400 days after the
+    close, and not after a withdrawal."""
+    conn, _counts, plan = generated
     open_consents = set(
         conn.scalars(
             select(Referral.consent_id).where(Referral.status != ReferralStatus.CLOSED).distinct()
         )
     )
     details = conn.execute(select(ContactDetails)).all()
-    assert {d.consent_id for d in details} == open_consents
+    kept = {d.consent_id for d in details}
+    assert open_consents <= kept
+    for_follow_ups = kept - open_consents
+    assert for_follow_ups  # the tiny set has some
+    rows = conn.execute(
+        select(Consent.id, func.max(FollowUp.due_date), func.max(Referral.closed_at))
+        .join(Referral, Referral.consent_id == Consent.id)
+        .join(FollowUp, FollowUp.referral_id == Referral.id)
+        .where(
+            Consent.id.in_(for_follow_ups),
+            Consent.follow_up_text_id.is_not(None),
+            Consent.withdrawn_at.is_(None),
+        )
+        .group_by(Consent.id)
+    ).all()
+    assert {r[0] for r in rows} == for_follow_ups
+    for _id, last_due, last_close in rows:
+        assert last_due + timedelta(days=30) > plan.today
+        assert last_close.date() + timedelta(days=400) > plan.today
+    erased = set(conn.scalars(select(Consent.id).where(Consent.erased_at.is_not(None))))
+    assert not erased & kept
     database = Path(conn.engine.url.database)
     keys = database.parent / "keys" / "contact-keys.json"
     with bench_app(str(conn.engine.url), CONTACT_KEY_FILE=str(keys)).app_context():
@@ -181,6 +219,111 @@ def test_contact_details_only_for_open_referrals_and_obviously_fake(generated):
     assert scalar(conn, select(func.count()).select_from(Consent)) > 0
 
 
+def test_target_group_facts_are_one_visitors_and_mostly_women(generated):
+    conn, _counts, _plan = generated
+    rows = conn.execute(
+        select(
+            Referral.consent_id,
+            Referral.gender,
+            Referral.has_child_0_6,
+            Referral.parental_leave,
+            Referral.sfi_interrupted_before,
+        )
+    ).all()
+    by_consent: dict = {}
+    for consent_id, *facts in rows:
+        by_consent.setdefault(consent_id, set()).add(tuple(facts))
+    assert all(len(facts) == 1 for facts in by_consent.values())  # one visitor, one answer
+    genders = [r.gender for r in rows]
+    assert set(genders) <= {None, *Gender}
+    assert genders.count(Gender.WOMAN) > 0.75 * len(rows)
+    assert 0 < genders.count(Gender.MAN) < 0.25 * len(rows)
+    assert sum(r.has_child_0_6 is True for r in rows) > 0.7 * len(rows)
+    assert any(r.parental_leave is None for r in rows)  # optional: sometimes not answered
+
+
+def test_follow_up_consent_names_a_published_follow_up_text_in_the_shown_locale(generated):
+    conn, _counts, _plan = generated
+    rows = conn.execute(
+        select(Consent.locale_shown, ConsentText.locale, ConsentText.purpose).join(
+            ConsentText, ConsentText.id == Consent.follow_up_text_id
+        )
+    ).all()
+    consents = scalar(conn, select(func.count()).select_from(Consent))
+    assert 0.3 * consents < len(rows) < 0.6 * consents
+    assert all(shown == locale and p == ConsentPurpose.FOLLOW_UP for shown, locale, p in rows)
+
+
+def test_follow_ups_at_3_6_and_12_months_of_every_start_with_results_where_due(generated):
+    """Due on the first working day on or after 3, 6 and 12 calendar months after the close;
+    results only where due, coded; cancelled only after a withdrawal."""
+    conn, counts, plan = generated
+    started = conn.execute(
+        select(Referral.id, Referral.closed_at).where(Referral.outcome == Outcome.STARTED)
+    ).all()
+    assert counts["follow_ups"] == 3 * len(started)
+    closed = dict(started)
+    rows = conn.execute(
+        select(FollowUp, Consent.withdrawn_at)
+        .join(Referral, Referral.id == FollowUp.referral_id)
+        .join(Consent, Consent.id == Referral.consent_id)
+    ).all()
+    results = set()
+    for f in rows:
+        close = closed[f.referral_id].date()
+        month = close.month - 1 + f.months
+        earliest = close.replace(year=close.year + month // 12, month=month % 12 + 1, day=1)
+        assert f.months in (3, 6, 12)
+        assert is_working_day(f.due_date)
+        assert earliest <= f.due_date < earliest + timedelta(days=40)
+        if f.status == FollowUpStatus.DONE:
+            assert f.due_date <= plan.today and f.recorded_at is not None
+            results.add(f.result)
+            assert (f.reason_code is not None) == (f.result == FollowUpResult.INTERRUPTED)
+            assert f.sfi_level is None or f.result == FollowUpResult.COMPLETED
+        else:
+            assert f.result is None
+        if f.status == FollowUpStatus.CANCELLED:
+            assert f.withdrawn_at is not None and f.withdrawn_at.date() < f.due_date
+    assert {FollowUpResult.STILL_ACTIVE, FollowUpResult.IN_WORK} <= results
+    statuses = {f.status for f in rows}
+    assert {FollowUpStatus.OPEN, FollowUpStatus.DONE} <= statuses
+
+
+def test_two_projects_cover_sites_services_activities_with_targets(generated):
+    conn, counts, _plan = generated
+    assert counts["projects"] == 2
+    projects = conn.execute(select(Project).order_by(Project.id)).all()
+    assert [p.name.split(" 20")[0] for p in projects] == [
+        "Vägen till arbete",
+        "Föräldrar i Sverige",
+    ]
+    for p in projects:
+        assert p.starts_on < p.ends_on
+        sites = set(
+            conn.scalars(select(project_sites.c.site_id).where(project_sites.c.project_id == p.id))
+        )
+        assert sites and scalar(
+            conn,
+            select(func.count())
+            .select_from(project_services)
+            .where(project_services.c.project_id == p.id),
+        )
+        activity_sites = set(
+            conn.scalars(
+                select(Activity.site_id)
+                .join(project_activities, project_activities.c.activity_id == Activity.id)
+                .where(project_activities.c.project_id == p.id)
+            )
+        )
+        assert activity_sites and activity_sites <= sites
+        targets = conn.execute(select(ProjectTarget).where(ProjectTarget.project_id == p.id)).all()
+        assert {t.indicator for t in targets} == set(Indicator)
+        assert all(t.target > 0 for t in targets)
+        assert any(t.gender == Gender.WOMAN for t in targets)
+        assert any(t.service_id is not None for t in targets)
+
+
 def test_same_seed_gives_the_same_data(generated, tmp_path):
     conn, _counts, plan = generated
     url = f"sqlite:///{tmp_path / 'again.db'}"
@@ -190,5 +333,7 @@ def test_same_seed_gives_the_same_data(generated, tmp_path):
     query = select(Visit.site_id, Visit.visit_date, Visit.topics).order_by(Visit.id).limit(50)
     with engine.connect() as other:
         assert other.execute(query).all() == conn.execute(query).all()
+        later = select(FollowUp.referral_id, FollowUp.months, FollowUp.result).order_by(FollowUp.id)
+        assert other.execute(later).all() == conn.execute(later).all()
         assert other.scalar(select(func.count()).select_from(User)) == 50
     engine.dispose()
