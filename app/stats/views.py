@@ -1,4 +1,5 @@
-"""The statistics pages: the dashboard and its CSV and XLSX exports, one period form."""
+"""The statistics pages: the dashboard and its CSV and XLSX exports, one period form; the
+projects' reports (actual against target) with their XLSX and print view."""
 
 from functools import lru_cache
 
@@ -10,15 +11,17 @@ from flask_login import current_user
 
 from .. import audit
 from ..access import roles
-from ..choices import Role
+from ..choices import Funder, Role, label
 from ..extensions import db
 from ..i18n import RTL_LOCALES, current_locale
+from ..models import Project
+from ..projects.queries import project_for_user, projects_query
 from ..request_input import query_id
-from ..web import render
+from ..web import paginate, render
 from ..workdays import local_today
-from . import bp, charts, exports, queries, report
+from . import bp, charts, exports, project_report, queries, report
 from .forms import PeriodForm
-from .periods import Period
+from .periods import Period, PeriodKind
 from .suppression import Cell
 
 FILTER_FIELDS = ("period", "on", "start", "end", "bucket", "site_id", "service_id")
@@ -190,3 +193,93 @@ def protection_text(threshold: int) -> str:
         max=threshold - 1,
         threshold=threshold,
     )
+
+
+# -- projects ----------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/projects")
+@roles(Role.COORDINATOR, Role.ADMIN)
+def projects():
+    """The organisation's projects, newest period first, each linking to its report."""
+    page = paginate(projects_query(current_user))
+    return render(
+        "stats/projects.html",
+        page=page,
+        period_text=_project_period,
+        funder_label=lambda code: label(Funder, code),
+    )
+
+
+def _project_period(project: Project) -> str:
+    return _period_text(Period(PeriodKind.CUSTOM, project.starts_on, project.ends_on))
+
+
+def _project_context(project_id: int) -> dict:
+    project = project_for_user(current_user, project_id)  # 404 outside the organisation
+    threshold = current_user.organisation.suppression_threshold or 5
+    rep = project_report.build(project, threshold, current_locale(), local_today())
+    return {
+        "project": project,
+        "report": rep,
+        "period_text": _period_text(rep.period),
+        "protection": protection_text(threshold),
+    }
+
+
+@bp.get("/projects/<int:project_id>", endpoint="project_report")
+@roles(Role.COORDINATOR, Role.ADMIN)
+def project_report_view(project_id: int):
+    """Actual against target for the project's period; `?format=xlsx` the same as a workbook."""
+    context = _project_context(project_id)
+    if request.args.get("format") == "xlsx":
+        return _project_xlsx(context)
+    return render("stats/project_report.html", **context)
+
+
+@bp.get("/projects/<int:project_id>/print")
+@roles(Role.COORDINATOR, Role.ADMIN)
+def project_print(project_id: int):
+    """The report on one A4 page, to print or save as PDF and send on."""
+    return render("stats/project_print.html", **_project_context(project_id))
+
+
+def _project_xlsx(context: dict) -> Response:
+    rep: project_report.ProjectReport = context["report"]
+    title = (
+        f"{rep.name} · {rep.funder} · {rep.period.start.isoformat()} – {rep.period.end.isoformat()}"
+    )
+    sheets = exports.project_sheets(
+        rep,
+        title,
+        (_("Mål och utfall"), project_summary_headers()),
+        _("Totalt"),
+        context["protection"],
+    )
+    body = exports.to_xlsx_sheets(sheets)
+    audit.record("export", "project", rep.project_id, format="xlsx")
+    db.session.commit()  # last: the audit row is stored only with a file that was made
+    filename = f"projekt-{rep.project_id}-{rep.period.slug}.xlsx"
+    return Response(
+        body,
+        mimetype=XLSX,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def project_summary_headers() -> list[str]:
+    """The columns of the targets' table, on the page and in the workbook."""
+    return [
+        _("Indikator"),
+        _("Kön"),
+        _("Tjänst"),
+        _("Mål"),
+        _("Utfall"),
+        _("Andel"),
+        _("Sammanfattning"),
+    ]
