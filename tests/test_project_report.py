@@ -7,7 +7,7 @@ and the statements the report sends."""
 import io
 import re
 from collections import Counter
-from datetime import date, datetime, time
+from datetime import date, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -175,7 +175,7 @@ def world(make):
     make.activity_session(group, on=date(2025, 3, 17))
     attend(make.activity_session(other, on=date(2025, 2, 20)), women=9)
 
-    W, M, O = Gender.WOMAN, Gender.MAN, Gender.OTHER  # noqa: N806
+    W, M, O = Gender.WOMAN, Gender.MAN, Gender.OTHER  # noqa: N806, E741
     S = Outcome.STARTED  # noqa: N806
     R = FollowUpResult  # noqa: N806
     day = lambda m, d, h=10: datetime(2025, m, d, h)  # noqa: E731
