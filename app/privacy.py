@@ -11,6 +11,16 @@ field and the key id as associated data, so a ciphertext copied to another row o
 not open. The phone is also stored as a keyed hash of its E.164 form, which is what the
 register extract compares. `rotate_keys` moves every row to a new key and destroys the keys no
 backup within the retention can need any more (crypto-shredding).
+
+Retention. Contact details are erased at once when consent is withdrawn, at once when a
+referral is closed as expired (left open longer than max_open_days), and otherwise when every
+referral of the consent is closed and the last close is more than retention_days_after_close
+ago. A visitor who also agreed to be contacted again about how it went (a follow-up consent,
+`Consent.follow_up_text_id`) keeps them longer: while any follow-up of her referrals is still
+open, or was recorded less than retention_days_after_close ago, and never longer than
+follow_up_max_days after the last close, whatever the follow-ups' dates (the organisation's
+maximum). Withdrawal ends that too: open follow-ups are cancelled in the same transaction, and
+those already recorded stay, anonymous, as the referrals do.
 """
 
 import secrets
@@ -19,16 +29,17 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from . import audit, crypto
-from .choices import Outcome, ReferralStatus
+from .choices import FollowUpStatus, Outcome, ReferralStatus
 from .extensions import db
 from .models import (
     Consent,
     ConsentText,
     ContactDetails,
+    FollowUp,
     Organisation,
     Referral,
     ReferralEvent,
@@ -49,6 +60,17 @@ class ContactInput:
     phone_e164: str | None = None
     email: str | None = None
     best_time: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """The target-group facts asked at the contact step, coded and optional (None: not
+    answered). Not contact details: they stay on each referral, anonymous, after erasure."""
+
+    gender: str | None = None  # choices.Gender
+    has_child_0_6: bool | None = None
+    parental_leave: bool | None = None
+    sfi_interrupted_before: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -138,9 +160,16 @@ def record_consent(
     language: str,
     interpreter_needed: bool,
     by: User,
+    follow_up_text: ConsentText | None = None,
+    facts: TargetFacts | None = None,
 ) -> Consent:
-    """One consent, its contact details and one referral per service, in the caller's transaction."""
+    """One consent, its contact details and one referral per service, in the caller's transaction.
+
+    `follow_up_text`: the follow-up text the visitor also agreed to, if she did (she may then be
+    contacted again later, and her contact details are kept until the last follow-up); `facts`
+    are stored on every referral."""
     org = site.organisation
+    facts = facts or TargetFacts()
     consent = Consent(
         organisation_id=org.id,
         site_id=site.id,
@@ -151,6 +180,7 @@ def record_consent(
         disclosure_agreed=True,
         reference_code=new_reference_code(),
         recorded_by_id=by.id,
+        follow_up_text_id=follow_up_text.id if follow_up_text else None,
     )
     db.session.add(consent)
     db.session.flush()
@@ -168,6 +198,10 @@ def record_consent(
             created_by_id=by.id,
             due_date=due,
             follow_up_date=due,
+            gender=facts.gender,
+            has_child_0_6=facts.has_child_0_6,
+            parental_leave=facts.parental_leave,
+            sfi_interrupted_before=facts.sfi_interrupted_before,
         )
         referral.events.append(
             ReferralEvent(by_id=by.id, kind="created", to_status=ReferralStatus.NEW)
@@ -193,6 +227,8 @@ def record_consent(
         locale=consent_text.locale,
         method=method,
         services=[s.id for s in services],
+        follow_up=follow_up_text is not None,
+        follow_up_version=follow_up_text.version if follow_up_text else None,
     )
     return consent
 
@@ -249,15 +285,19 @@ def find_for_extract(org: Organisation, reference_code: str, phone_raw: str) -> 
 
 
 def withdraw(consent: Consent, *, by: User) -> None:
-    """Consent withdrawn: contact details erased at once, open referrals closed as withdrawn."""
+    """Consent withdrawn: contact details erased at once, open referrals closed as withdrawn,
+    open follow-ups cancelled (those recorded stay, anonymous)."""
     now = utcnow()
     consent.withdrawn_at = now
     consent.withdrawn_by_id = by.id
     for referral in consent.referrals:
         if referral.status != ReferralStatus.CLOSED:
             referral.close(Outcome.WITHDRAWN, by_id=by.id, at=now)
+    cancelled = _cancel_open_follow_ups(consent)
     _erase(consent, now)
-    audit.record("consent_withdrawn", "consent", consent.id, user=by)
+    audit.record(
+        "consent_withdrawn", "consent", consent.id, user=by, follow_ups_cancelled=cancelled
+    )
     db.session.commit()
     checkpoint_after_erasure()
 
@@ -307,8 +347,13 @@ def _consents_past_retention(org: Organisation, now: datetime):
     retention_days_after_close ago, or one of them closed as expired (a referral left open too
     long ends its contact details at once, it gets no second waiting period). A referral
     closed without a closed_at counts from its creation, and a consent without referrals from
-    when it was given, so no row is kept forever because a date is missing."""
+    when it was given, so no row is kept forever because a date is missing.
+
+    A follow-up consent (not withdrawn) holds them past that: while a follow-up of its
+    referrals is open or was recorded less than retention_days_after_close ago, but never
+    beyond follow_up_max_days after the last close. One query, the rules as EXISTS clauses."""
     close_limit = now - timedelta(days=org.retention_days_after_close)
+    follow_up_limit = now - timedelta(days=org.follow_up_max_days)
     open_referrals = (
         select(Referral.id)
         .where(Referral.consent_id == Consent.id, Referral.status != ReferralStatus.CLOSED)
@@ -319,10 +364,26 @@ def _consents_past_retention(org: Organisation, now: datetime):
         .where(Referral.consent_id == Consent.id)
         .scalar_subquery()
     )
+    last_close = func.coalesce(last_closed, Consent.given_at)
     expired = (
         select(Referral.id)
         .where(Referral.consent_id == Consent.id, Referral.outcome == Outcome.EXPIRED)
         .exists()
+    )
+    follow_up_pending = (
+        select(FollowUp.id)
+        .join(Referral, FollowUp.referral_id == Referral.id)
+        .where(
+            Referral.consent_id == Consent.id,
+            or_(FollowUp.status == FollowUpStatus.OPEN, FollowUp.recorded_at >= close_limit),
+        )
+        .exists()
+    )
+    kept_for_follow_up = and_(
+        Consent.follow_up_text_id.is_not(None),
+        Consent.withdrawn_at.is_(None),
+        follow_up_pending,
+        last_close >= follow_up_limit,
     )
     return (
         select(Consent)
@@ -330,11 +391,26 @@ def _consents_past_retention(org: Organisation, now: datetime):
             Consent.organisation_id == org.id,
             Consent.erased_at.is_(None),
             ~open_referrals,
-            or_(func.coalesce(last_closed, Consent.given_at) < close_limit, expired),
+            or_(expired, and_(last_close < close_limit, ~kept_for_follow_up)),
         )
         .order_by(Consent.id)
         .with_for_update(skip_locked=True)
     )
+
+
+def _cancel_open_follow_ups(consent: Consent) -> int:
+    """Every open follow-up of the consent's referrals cancelled, in one UPDATE; the version
+    moves on, so a coordinator's form opened before the withdrawal cannot record it."""
+    result = db.session.execute(
+        update(FollowUp)
+        .where(
+            FollowUp.status == FollowUpStatus.OPEN,
+            FollowUp.referral_id.in_(select(Referral.id).where(Referral.consent_id == consent.id)),
+        )
+        .values(status=FollowUpStatus.CANCELLED, version=FollowUp.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def _erase(consent: Consent, at: datetime) -> None:

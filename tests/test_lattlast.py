@@ -143,7 +143,7 @@ def test_admin_edits_lattlast_texts_like_any_locale(client, login, make, org):
     # A new version of the lättläst consent text: a draft from the newest one, then published.
     texts = client.get("/admin/consent-texts/").get_data(as_text=True)
     assert (
-        '<h2 lang="sv">Lättläst svenska</h2>' in texts
+        '<h3 lang="sv">Lättläst svenska</h3>' in texts
         and "/consent-texts/new?locale=sv-ll" in texts
     )
     draft = client.get("/admin/consent-texts/new?locale=sv-ll").get_data(as_text=True)

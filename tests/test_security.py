@@ -252,6 +252,8 @@ def settings_form(**overrides) -> dict:
         "audit_retention_days": "365",
         "kiosk_idle_seconds": "90",
         "require_2fa": "y",
+        "follow_up_months": "3,6,12",
+        "follow_up_max_days": "400",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}

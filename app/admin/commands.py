@@ -16,7 +16,7 @@ from ..extensions import db
 from ..i18n import LOCALES
 from ..info.catalogue import seed_core_services
 from ..models import Organisation, Site, User
-from .consent_versions import seed_consent_texts
+from .consent_versions import seed_consent_texts, seed_follow_up_texts
 
 DEMO_ORG_SLUG = "demo"
 
@@ -122,6 +122,7 @@ def create_organisation(name: str, slug: str, site_names: tuple[str, ...] = ()) 
     db.session.flush()
     seed_core_services(org)
     seed_consent_texts(org)
+    seed_follow_up_texts(org)
     return org
 
 
@@ -156,5 +157,6 @@ def create_demo() -> list[tuple[str, str, str]]:
     seed_stats_demo(org)
     seed_demo_programme(org)  # after the services: its activities link to them
     seed_queue_demo(org)  # last: it reuses the services and consent text seeded before it
+    seed_follow_up_texts(org)  # after the queue's demo, which takes the newest Swedish text
     db.session.commit()
     return logins

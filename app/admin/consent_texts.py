@@ -1,6 +1,8 @@
-"""Admin: consent texts, versioned per locale. A draft can be edited; a published version is
-immutable (every consent points at the exact version and locale it showed), so a change is a
-new version. Each version may have a recorded reading, uploaded and replaced as a service
+"""Admin: consent texts, versioned per locale and purpose: the referral's consent, and the
+optional follow-up agreement (being contacted again later about how it went), which the
+consent screen offers only where a follow-up text is published. A draft can be edited; a
+published version is immutable (every consent points at the exact version and locale it
+showed), so a change is a new version. Each version may have a recorded reading, uploaded and replaced as a service
 text's is (app.audio), also once published: the recording helps the visitor listen and
 changes nothing of the text she agrees to. The first versions every organisation starts
 with are seeded by `consent_versions`."""
@@ -13,7 +15,7 @@ from flask_login import current_user
 from .. import audit
 from ..access import roles
 from ..audio import remove_recording, replace_recording
-from ..choices import ConsentTextStatus, Role
+from ..choices import ConsentPurpose, ConsentTextStatus, Role
 from ..extensions import db
 from ..i18n import CONTENT_LOCALES
 from ..models import ConsentText, utcnow
@@ -38,24 +40,45 @@ SECTIONS.append(
 def consent_texts():
     texts = db.session.scalars(
         org_query(current_user, ConsentText).order_by(
-            ConsentText.locale, ConsentText.version.desc()
+            ConsentText.purpose, ConsentText.locale, ConsentText.version.desc()
         )
     ).all()
-    by_locale = {code: [t for t in texts if t.locale == code] for code in CONTENT_LOCALES}
-    return render("admin/consent_texts/index.html", by_locale=by_locale)
+    by_purpose = {
+        purpose: {
+            code: [t for t in texts if t.purpose == purpose and t.locale == code]
+            for code in CONTENT_LOCALES
+        }
+        for purpose in ConsentPurpose
+    }
+    follow_up_published = any(
+        t.status == ConsentTextStatus.PUBLISHED
+        for t in texts
+        if t.purpose == ConsentPurpose.FOLLOW_UP
+    )
+    return render(
+        "admin/consent_texts/index.html",
+        by_purpose=by_purpose,
+        follow_up_published=follow_up_published,
+    )
 
 
 @bp.route("/consent-texts/new", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def consent_text_new():
-    """A new draft; ?locale= starts from the newest version in that locale."""
+    """A new draft; ?purpose= and ?locale= start from the newest version of that purpose in
+    that locale."""
     form = ConsentTextForm()
     if request.method == "GET":
         locale = request.args.get("locale", "sv")
+        purpose = request.args.get("purpose", ConsentPurpose.REFERRAL)
         form.locale.data = locale if locale in CONTENT_LOCALES else "sv"
+        form.purpose.data = purpose if purpose in set(ConsentPurpose) else ConsentPurpose.REFERRAL
         latest = db.session.scalar(
             org_query(current_user, ConsentText)
-            .where(ConsentText.locale == form.locale.data)
+            .where(
+                ConsentText.locale == form.locale.data,
+                ConsentText.purpose == form.purpose.data,
+            )
             .order_by(ConsentText.version.desc())
             .limit(1)
         )
@@ -63,17 +86,25 @@ def consent_text_new():
             form.body.data, form.legal_basis.data = latest.body, latest.legal_basis
     if not form.validate_on_submit():
         return render("admin/consent_texts/edit.html", form=form, text=None), form_status(form)
+    org_id = current_user.organisation_id
     text = ConsentText(
-        organisation_id=current_user.organisation_id,
+        organisation_id=org_id,
         locale=form.locale.data,
-        version=next_version(current_user.organisation_id, form.locale.data),
+        purpose=form.purpose.data,
+        version=next_version(org_id, form.locale.data, form.purpose.data),
         legal_basis=form.legal_basis.data,
         body=form.body.data.strip(),
         created_by_id=current_user.id,
     )
     db.session.add(text)
     db.session.flush()
-    audit.record("consent_text_created", "consent_text", text.id, version=text.version)
+    audit.record(
+        "consent_text_created",
+        "consent_text",
+        text.id,
+        version=text.version,
+        purpose=text.purpose,
+    )
     db.session.commit()
     flash(_("Utkastet är sparat."))
     return redirect(url_for("admin.consent_texts"), code=303)
@@ -90,8 +121,10 @@ def consent_text_edit(text_id: int):
             return redirect(url_for("admin.consent_texts"), code=303)
         return consent_texts(), 409
     form = ConsentTextForm(obj=text)
-    form.locale.render_kw = {"disabled": True}  # the locale of a version never changes
-    form.locale.data = text.locale
+    # The locale and purpose of a version never change.
+    for fixed in (form.locale, form.purpose):
+        fixed.render_kw = {"disabled": True}
+    form.locale.data, form.purpose.data = text.locale, text.purpose
     if not form.validate_on_submit():
         return render("admin/consent_texts/edit.html", form=form, text=text), form_status(form)
     text.legal_basis = form.legal_basis.data

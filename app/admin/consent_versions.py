@@ -1,6 +1,7 @@
-"""Consent texts as versions (area: admin): the next version number in a locale, and the
-first published version in every content locale (the UI languages and lättläst) that each
-organisation starts with, from seed/consent_texts.json (locale -> text; data, not UI
+"""Consent texts as versions (area: admin): the next version number in a locale and purpose,
+and the first published version in every content locale (the UI languages and lättläst) that
+each organisation starts with: the referral's consent from seed/consent_texts.json and the
+optional follow-up agreement from seed/follow_up_texts.json (locale -> text; data, not UI
 messages: admins replace them).
 
 Apart from the consent texts' screen (`consent_texts`), so that `flask create-organisation`
@@ -9,10 +10,10 @@ and `seed-demo` seed without importing a view module."""
 import json
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import UniqueConstraint, func, select
 from werkzeug.datastructures import MultiDict
 
-from ..choices import ConsentTextStatus
+from ..choices import ConsentPurpose, ConsentTextStatus
 from ..extensions import db
 from ..i18n import CONTENT_LOCALES
 from ..info.catalogue import SeedError
@@ -20,32 +21,47 @@ from ..models import ConsentText, Organisation, User, utcnow
 from .forms import ConsentTextForm
 
 
-def next_version(org_id: int, locale: str) -> int:
-    """Versions count per locale: the highest so far plus one."""
-    highest = db.session.scalar(
-        select(func.max(ConsentText.version)).where(
-            ConsentText.organisation_id == org_id, ConsentText.locale == locale
-        )
+def _versions_per_purpose() -> bool:
+    """Whether the table lets each purpose count its own versions: its unique constraint must
+    name the purpose, else a referral text and a follow-up text in one locale share the count
+    (version 1 is taken by the one seeded first)."""
+    return any(
+        isinstance(c, UniqueConstraint) and "purpose" in c.columns
+        for c in ConsentText.__table__.constraints
     )
-    return (highest or 0) + 1
+
+
+def next_version(org_id: int, locale: str, purpose: str = ConsentPurpose.REFERRAL) -> int:
+    """Versions count per locale and purpose: the highest so far plus one."""
+    query = select(func.max(ConsentText.version)).where(
+        ConsentText.organisation_id == org_id, ConsentText.locale == locale
+    )
+    if _versions_per_purpose():
+        query = query.where(ConsentText.purpose == purpose)
+    return (db.session.scalar(query) or 0) + 1
 
 
 # Shipped with the package (pyproject's package-data). Each text names both things agreed to:
 # the processing of the contact details (GDPR) and the waiver of secrecy (OSL 12 kap.).
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "consent_texts.json"
+# The follow-up agreement: contacted again at about 3, 6 and 12 months, "no" changes nothing,
+# details kept until the last follow-up and then erased, withdrawable at any time.
+FOLLOW_UP_SEED_FILE = Path(__file__).resolve().parent / "seed" / "follow_up_texts.json"
 
 
-def seed_texts(legal_basis: str) -> dict[str, str]:
-    """locale -> the first consent text, from the seed file, each checked as the admin's form
-    checks a new text; raises SeedError naming every problem (a fault of the package: no
-    organisation may start without a consent text it can show in every locale)."""
+def seed_texts(legal_basis: str, seed_file: Path | None = None) -> dict[str, str]:
+    """locale -> the first text, from the seed file (the referral's consent unless told),
+    each checked as the admin's form checks a new text; raises SeedError naming every problem
+    (a fault of the package: no organisation may start without a consent text it can show in
+    every locale)."""
+    seed_file = seed_file or SEED_FILE
     try:
-        texts = json.loads(SEED_FILE.read_bytes())
+        texts = json.loads(seed_file.read_bytes())
     except (OSError, ValueError) as error:
-        raise SeedError(f"{SEED_FILE.name}: {error}") from None
+        raise SeedError(f"{seed_file.name}: {error}") from None
     if not isinstance(texts, dict) or set(texts) != set(CONTENT_LOCALES):
         expected = ", ".join(CONTENT_LOCALES)
-        raise SeedError(f"{SEED_FILE.name}: one text for each of {expected} expected")
+        raise SeedError(f"{seed_file.name}: one text for each of {expected} expected")
     problems, bodies = [], {}
     for locale, body in texts.items():
         if not isinstance(body, str):
@@ -60,20 +76,31 @@ def seed_texts(legal_basis: str) -> dict[str, str]:
             continue
         bodies[locale] = form.body.data.strip()  # as the admin's screen stores it
     if problems:
-        raise SeedError(f"{SEED_FILE.name}: {'; '.join(problems)}")
+        raise SeedError(f"{seed_file.name}: {'; '.join(problems)}")
     return bodies
 
 
 def seed_consent_texts(org: Organisation, by: User | None = None) -> None:
-    """A published first version in every content locale (data, not messages: admins edit
-    them)."""
+    """A published first version of the referral's consent in every content locale (data,
+    not messages: admins edit them)."""
+    _seed(org, by, ConsentPurpose.REFERRAL, seed_texts(org.legal_basis))
+
+
+def seed_follow_up_texts(org: Organisation, by: User | None = None) -> None:
+    """A published first version of the follow-up agreement in every content locale: with it
+    the consent screen offers the optional follow-up checkbox."""
+    _seed(org, by, ConsentPurpose.FOLLOW_UP, seed_texts(org.legal_basis, FOLLOW_UP_SEED_FILE))
+
+
+def _seed(org: Organisation, by: User | None, purpose: str, bodies: dict[str, str]) -> None:
     now = utcnow()
-    for locale, body in seed_texts(org.legal_basis).items():
+    for locale, body in bodies.items():
         db.session.add(
             ConsentText(
                 organisation_id=org.id,
                 locale=locale,
-                version=next_version(org.id, locale),
+                version=next_version(org.id, locale, purpose),
+                purpose=purpose,
                 legal_basis=org.legal_basis,
                 body=body,
                 status=ConsentTextStatus.PUBLISHED,

@@ -1,5 +1,7 @@
 """Forms of the admin screens (users, sites, settings, audit filter, consent texts)."""
 
+from itertools import pairwise
+
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,7 +28,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.passwords import MIN_LENGTH, policy_problem
-from ..choices import LegalBasis, Role
+from ..choices import ConsentPurpose, LegalBasis, Role
 from ..form_fields import DayField
 from ..i18n import CONTENT_LOCALES, LOCALES
 from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
@@ -177,6 +179,65 @@ class SettingsForm(FlaskForm):
     audit_retention_days = _days(_l("Dagar loggen sparas"), 180, 3650)
     kiosk_idle_seconds = _days(_l("Surfplattan återställs efter (sekunder)"), 30, 1800)
     require_2fa = BooleanField(_l("Kräv tvåstegsverifiering för samordnare och administratörer"))
+    # Follow-ups (issue 20): when they fall due after a referral closed as started, and the
+    # longest a follow-up consent may keep contact details after the close.
+    follow_up_months = StringField(
+        _l("Uppföljning efter (månader)"),
+        validators=[InputRequired(_l("Skriv minst en månad, till exempel 3, 6, 12."))],
+    )
+    follow_up_max_days = _days(
+        _l("Kontaktuppgifter för uppföljning sparas längst (dagar)"), 1, 1100
+    )
+
+    def validate_follow_up_months(self, field) -> None:
+        """Whole months from 1 to 36, strictly increasing, at most six; stored as "3,6,12"."""
+        months = follow_up_months(field.data)
+        if months is None:
+            raise ValidationError(
+                str(
+                    _l(
+                        "Skriv hela månader från 1 till 36 med komma emellan, i stigande ordning, högst 6 stycken. Till exempel 3, 6, 12."
+                    )
+                )
+            )
+        field.data = ",".join(str(m) for m in months)
+
+    def validate_follow_up_max_days(self, field) -> None:
+        if field.data is None:
+            return
+        retention = self.retention_days_after_close.data
+        if retention is not None and field.data < retention:
+            raise ValidationError(
+                str(
+                    _l(
+                        "Skriv minst lika många dagar som kontaktuppgifterna sparas efter avslut (%(n)s).",
+                        n=retention,
+                    )
+                )
+            )
+        months = follow_up_months(self.follow_up_months.data)
+        if months and field.data < months[-1] * 31:
+            raise ValidationError(
+                str(
+                    _l(
+                        "Skriv minst %(n)s dagar: den sista uppföljningen är efter %(months)s månader.",
+                        n=months[-1] * 31,
+                        months=months[-1],
+                    )
+                )
+            )
+
+
+def follow_up_months(raw: str | None) -> list[int] | None:
+    """The months in "3, 6, 12": 1 to 6 whole months from 1 to 36, strictly increasing; None
+    when the text is not such a list."""
+    parts = [p.strip() for p in (raw or "").split(",")]
+    if not 1 <= len(parts) <= 6 or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    months = [int(p) for p in parts]
+    if not all(1 <= m <= 36 for m in months) or any(b <= a for a, b in pairwise(months)):
+        return None
+    return months
 
 
 class AuditFilterForm(FlaskForm):
@@ -201,6 +262,9 @@ class AuditFilterForm(FlaskForm):
 
 
 class ConsentTextForm(FlaskForm):
+    purpose = SelectField(
+        _l("Gäller"), choices=ConsentPurpose.choices, default=ConsentPurpose.REFERRAL.value
+    )
     locale = SelectField(_l("Språk"), choices=lambda: list(CONTENT_LOCALES.items()))
     legal_basis = SelectField(_l("Rättslig grund"), choices=LegalBasis.choices)
     body = TextAreaField(

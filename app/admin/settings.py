@@ -1,5 +1,6 @@
 """Admin: the organisation's settings (legal basis, retention, deadlines, statistics
-suppression, audit retention, kiosk timeout, required two-factor), each within a safe range."""
+suppression, audit retention, kiosk timeout, required two-factor, the follow-ups' months and
+the longest a follow-up consent keeps contact details), each within a safe range."""
 
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
@@ -29,6 +30,8 @@ FIELDS = [
     "audit_retention_days",
     "kiosk_idle_seconds",
     "require_2fa",
+    "follow_up_months",
+    "follow_up_max_days",
 ]
 
 

@@ -1,24 +1,28 @@
-"""Lookups the referral screens share: the published consent text a visitor is shown, the
-visitor's language and how long their details are kept. (Service names: app.names.)"""
+"""Lookups the referral screens share: the published consent text a visitor is shown (and the
+follow-up text she may also agree to), the visitor's language and how long their details are
+kept. (Service names: app.names.)"""
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ..choices import ConsentTextStatus
+from ..choices import ConsentPurpose, ConsentTextStatus
 from ..extensions import db
 from ..i18n import LOCALES, fallback_locales
 from ..models import Consent, ConsentText, Organisation
 
 
-def published_text(org_id: int, locale: str) -> ConsentText | None:
-    """The newest published consent text in `locale`, else the newest Swedish one."""
+def published_text(
+    org_id: int, locale: str, purpose: str = ConsentPurpose.REFERRAL
+) -> ConsentText | None:
+    """The newest published text of `purpose` in `locale`, else the newest Swedish one."""
     for candidate in fallback_locales(locale):
         text = db.session.scalar(
             select(ConsentText)
             .where(
                 ConsentText.organisation_id == org_id,
                 ConsentText.locale == candidate,
+                ConsentText.purpose == purpose,
                 ConsentText.status == ConsentTextStatus.PUBLISHED,
             )
             .order_by(ConsentText.version.desc())
@@ -36,8 +40,17 @@ def visitor_locale(consent: Consent) -> str:
     return language if language in LOCALES else consent.locale_shown
 
 
+def has_follow_up_consent(consent: Consent) -> bool:
+    """She agreed to be contacted again later, and has not withdrawn."""
+    return consent.follow_up_text_id is not None and consent.withdrawn_at is None
+
+
 def kept_until(consent: Consent) -> datetime:
     """The latest moment the contact details can exist: open at most max_open_days, then kept
-    retention_days_after_close after the referral closed."""
+    retention_days_after_close after the referral closed, or with a follow-up consent at most
+    follow_up_max_days (app.privacy's retention rule)."""
     org = db.session.get(Organisation, consent.organisation_id)
-    return consent.given_at + timedelta(days=org.max_open_days + org.retention_days_after_close)
+    after_close = org.retention_days_after_close
+    if has_follow_up_consent(consent):
+        after_close = max(after_close, org.follow_up_max_days)
+    return consent.given_at + timedelta(days=org.max_open_days + after_close)

@@ -1,5 +1,8 @@
 """The three steps of a referral: choose services and language, the visitor's consent screen,
-then the contact details. Nothing is stored before the last step (or the visitor's "no")."""
+then the contact details. Nothing is stored before the last step (or the visitor's "no").
+
+Where the organisation has published a follow-up text, the consent screen also offers the
+optional agreement to be contacted again later; its text travels as `follow_up_text_id`."""
 
 from dataclasses import dataclass
 
@@ -12,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from .. import audit, privacy
 from ..access import signed_in
 from ..audio import send_audio
-from ..choices import ConsentTextStatus
+from ..choices import ConsentPurpose, ConsentTextStatus
 from ..extensions import db
 from ..i18n import CONTENT_LOCALES, current_locale, ui_locale
 from ..models import AnonymousInterest, ConsentText, Service, Site
@@ -34,6 +37,7 @@ class FlowState:
     services: list[Service]
     visitor_lang: str
     text: ConsentText
+    follow_up_text: ConsentText | None = None  # offered only when one is published
 
 
 def _start_form(formdata=None) -> StartForm:
@@ -69,7 +73,10 @@ def consent(site_id: int):
             "error",
         )
         return render("referrals/new.html", site=site, form=form), 409
-    state = FlowState(site, services, form.visitor_lang.data, text)
+    follow_up = published_text(
+        site.organisation_id, form.visitor_lang.data, ConsentPurpose.FOLLOW_UP
+    )
+    state = FlowState(site, services, form.visitor_lang.data, text, follow_up)
     return _render_consent(state, ConsentForm(formdata=None))
 
 
@@ -97,6 +104,8 @@ def answer(site_id: int):
     if request.form.get("answer") == "no":
         return _record_refusal(state)
     form = ConsentForm()
+    if form.agree_follow_up.data and state.follow_up_text is None:
+        abort(400)  # agreed to a text that was not shown
     if not form.validate():
         return _render_consent(state, form, status=422)
     language = ui_locale(state.visitor_lang)  # a lättläst reader is contacted in Swedish
@@ -113,6 +122,8 @@ def create(site_id: int):
         if form.consent_missing:
             abort(400)  # the consent step was skipped or tampered with: store nothing
         return _render_contact(state, form, status=422)
+    if form.follow_up_agreed and state.follow_up_text is None:
+        abort(400)
     key = form.form_key.data
     if target := replayed_target(key):
         return redirect(target, code=303)
@@ -130,6 +141,8 @@ def create(site_id: int):
         language=form.contact_language.data,
         interpreter_needed=form.interpreter_needed.data,
         by=current_user,
+        follow_up_text=state.follow_up_text if form.follow_up_agreed else None,
+        facts=form.target_facts(),
     )
     target = url_for("referrals.receipt", consent_id=consent.id)
     claim_form_key(key, current_user.id, target)
@@ -171,8 +184,9 @@ def _record_refusal(state: FlowState):
 
 
 def _state_from_form(site_id: int) -> FlowState:
-    """Re-check the hidden state: services of the organisation (else 404), a content locale and
-    a published consent text of the organisation (else 400)."""
+    """Re-check the hidden state: services of the organisation (else 404), a content locale, a
+    published consent text of the organisation and, when one was shown, a published follow-up
+    text of it (else 400)."""
     site = site_for_user(current_user, site_id)
     raw_ids = request.form.getlist("service_id")
     text_id = parse_id(request.form.get("text_id"))
@@ -180,16 +194,28 @@ def _state_from_form(site_id: int) -> FlowState:
     if not raw_ids or text_id is None or visitor_lang not in CONTENT_LOCALES:
         abort(400)
     services = _services_or_404(ids_or_404(raw_ids))
+    text = _published_or_400(site, text_id, ConsentPurpose.REFERRAL)
+    follow_up_text = None
+    if raw_follow_up := request.form.get("follow_up_text_id"):
+        follow_up_id = parse_id(raw_follow_up)
+        if follow_up_id is None:
+            abort(400)
+        follow_up_text = _published_or_400(site, follow_up_id, ConsentPurpose.FOLLOW_UP)
+    return FlowState(site, services, visitor_lang, text, follow_up_text)
+
+
+def _published_or_400(site: Site, text_id: int, purpose: str) -> ConsentText:
     text = db.session.scalar(
         select(ConsentText).where(
             ConsentText.id == text_id,
             ConsentText.organisation_id == site.organisation_id,
+            ConsentText.purpose == purpose,
             ConsentText.status == ConsentTextStatus.PUBLISHED,
         )
     )
     if text is None:
         abort(400)
-    return FlowState(site, services, visitor_lang, text)
+    return text
 
 
 def _services_or_404(ids: list[int]) -> list[Service]:

@@ -1,5 +1,5 @@
 """The forms of the referral flow. State between steps travels in hidden fields (service ids,
-visitor language, consent text id), never contact details in the session."""
+visitor language, consent text id, follow-up text id), never contact details in the session."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,7 +24,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import privacy
-from ..choices import BestTime, ConsentMethod
+from ..choices import BestTime, ConsentMethod, Gender
 from ..i18n import CONTENT_LOCALES, LOCALES
 from ..text_input import name_text
 from ..web import new_form_key
@@ -79,12 +79,34 @@ class ConsentForm(FlaskForm):
         ),
         validators=[DataRequired(message=BOTH_BOXES)],
     )
+    # Optional and separate: shown only when a follow-up text is published; unchecked changes
+    # nothing about the referral.
+    agree_follow_up = BooleanField(
+        _l("Ja, ni får kontakta mig senare och fråga hur det gick."), default=False
+    )
     method = RadioField(
         _l("Hur samtycket gavs"),
         choices=ConsentMethod.choices,
         default=ConsentMethod.TABLET.value,
         validators=[InputRequired()],
     )
+
+
+# A target-group fact's answers: "" is "not answered", stored as None.
+NOT_ANSWERED = ""
+YES_NO = {"yes": True, "no": False, NOT_ANSWERED: None}
+
+
+def yes_no_choices() -> list[tuple[str, str]]:
+    return [("yes", _l("Ja")), ("no", _l("Nej")), (NOT_ANSWERED, _l("Inget svar"))]
+
+
+def gender_choices() -> list[tuple[str, str]]:
+    return [*Gender.choices(), (NOT_ANSWERED, _l("Inget svar"))]
+
+
+def fact_field(label) -> RadioField:
+    return RadioField(label, choices=yes_no_choices, default=NOT_ANSWERED)
 
 
 # A shared tablet must not offer the next visitor the last one's name or number.
@@ -119,6 +141,13 @@ class ContactForm(FlaskForm):
     interpreter_needed = BooleanField(_l("Behöver tolk"))
     best_time = SelectField(_l("Bästa tid att nå"), choices=BestTime.choices)
 
+    # Target-group facts: optional and coded, counted only in statistics.
+    gender = RadioField(_l("Kön"), choices=gender_choices, default=NOT_ANSWERED)
+    has_child_0_6 = fact_field(_l("Har barn 0–6 år"))
+    parental_leave = fact_field(_l("Föräldraledig"))
+    sfi_interrupted_before = fact_field(_l("Har avbrutit SFI tidigare"))
+    FACT_FIELDS = ("gender", "has_child_0_6", "parental_leave", "sfi_interrupted_before")
+
     # The consent step's answer, carried in hidden fields, and the form's one-time key. Without
     # them the consent step was skipped or altered: see `consent_missing`.
     agree_processing = HiddenField(validators=[AnyOf(["y"], message=BOTH_BOXES)])
@@ -128,8 +157,16 @@ class ContactForm(FlaskForm):
             AnyOf([m.value for m in ConsentMethod], message=_l("Välj ett av alternativen."))
         ]
     )
+    # The optional follow-up agreement: "y" or nothing (the flow checks the text it names).
+    agree_follow_up = HiddenField(validators=[AnyOf(["y", ""])], default="")
     form_key = HiddenField(validators=[DataRequired(), Length(max=64)])
-    CONSENT_FIELDS = ("agree_processing", "agree_disclosure", "method", "form_key")
+    CONSENT_FIELDS = (
+        "agree_processing",
+        "agree_disclosure",
+        "agree_follow_up",
+        "method",
+        "form_key",
+    )
 
     phone_e164: str | None = None
 
@@ -141,8 +178,22 @@ class ContactForm(FlaskForm):
             agree_processing="y",
             agree_disclosure="y",
             method=consent.method.data,
+            agree_follow_up="y" if consent.agree_follow_up.data else "",
             form_key=new_form_key(),
             contact_language=language,
+        )
+
+    @property
+    def follow_up_agreed(self) -> bool:
+        return self.agree_follow_up.data == "y"
+
+    def target_facts(self) -> privacy.TargetFacts:
+        """The coded answers, None where not answered."""
+        return privacy.TargetFacts(
+            gender=self.gender.data or None,
+            has_child_0_6=YES_NO[self.has_child_0_6.data],
+            parental_leave=YES_NO[self.parental_leave.data],
+            sfi_interrupted_before=YES_NO[self.sfi_interrupted_before.data],
         )
 
     @property

@@ -12,7 +12,7 @@ from .. import audit, privacy
 from ..access import ALL_STAFF, roles, signed_in
 from ..extensions import db, limiter
 from ..i18n import current_locale
-from ..models import Consent, Referral, ReferralEvent, User
+from ..models import Consent, FollowUp, Referral, ReferralEvent, User
 from ..names import service_names
 from ..scope import consent_for_user, consents_query, sites_query
 from ..web import form_status, paginate, render
@@ -87,6 +87,7 @@ def extract():
         )
     )
     people = _names_of({consent.recorded_by_id, consent.withdrawn_by_id})
+    follow_ups = _follow_ups_of([r.id for r in referrals])
     db.session.commit()  # the audit event of the read is written before anything is shown
     return render(  # the extract in the visitor's language, the staff's page around it in theirs
         "referrals/extract.html",
@@ -96,6 +97,7 @@ def extract():
         referrals=referrals,
         names=service_names([r.service_id for r in referrals], lang),
         people=people,
+        follow_ups=follow_ups,
         until=kept_until(consent),
     )
 
@@ -112,6 +114,19 @@ def withdraw(consent_id: int):
         privacy.withdraw(consent, by=current_user)
         flash(_("Samtycket är återkallat. Kontaktuppgifterna är raderade."))
     return redirect(url_for("referrals.receipt", consent_id=consent.id), code=303)
+
+
+def _follow_ups_of(referral_ids: list[int]) -> dict[int, list[FollowUp]]:
+    """The follow-ups of these referrals (months, due date, status, result), in one query."""
+    by_referral: dict[int, list[FollowUp]] = {}
+    if referral_ids:
+        for follow_up in db.session.scalars(
+            select(FollowUp)
+            .where(FollowUp.referral_id.in_(referral_ids))
+            .order_by(FollowUp.referral_id, FollowUp.months)
+        ):
+            by_referral.setdefault(follow_up.referral_id, []).append(follow_up)
+    return by_referral
 
 
 def _names_of(user_ids: set[int | None]) -> dict[int, str]:
