@@ -569,7 +569,7 @@ def test_the_report_page_shows_every_table_with_captions_and_links(client, login
     for key in ("project_targets", "project_month", "project_site", "project_gender"):
         assert f'<table class="stats-table project-table" id="{key}">' in html
         assert f'role="region" aria-labelledby="{key}-caption"' in html
-        assert f'<caption id="{key}-caption">' in html
+        assert f'<caption id="{key}-caption" class="visually-hidden">' in html
     assert 'scope="col"' in html and 'scope="row"' in html
     assert "Personer som hänvisades till SFI: × av 15 (×)" in html
     assert "Kvinnor i praktik efter insatsen: &lt;5 av 5 (×)" in html
@@ -654,7 +654,14 @@ def test_the_print_view_holds_every_table(client, login, world):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "project_print.css" in html and 'media="print"' in html
-    assert set(page_tables(html)) >= {"project_targets", "project_month", "project_gender"}
+    # On paper the targets are their sentences; then every table.
+    assert "Kvinnor i praktik efter insatsen: &lt;5 av 5 (×)" in html
+    assert set(page_tables(html)) == {
+        "project_month",
+        "project_site",
+        "project_gender",
+        "project_service",
+    }
 
 
 # -- statements --------------------------------------------------------------------------------
@@ -677,10 +684,10 @@ def test_the_report_is_at_most_ten_statements(app, client, login, world):
     project_id = project.id
     with app.test_request_context():
         built = statements_of(lambda: project_report.build(project, 5, "sv", TODAY))
-    # The scope, visits, sessions and referrals (and the project's own row, read again after
-    # the commit that starts the count).
+    # The scope, visits, sessions, referrals and their follow-up results (and the project's
+    # own row, read again after the commit that starts the count).
     figures = [s for s in built if not s.startswith("SELECT project.")]
-    assert len(figures) == 4, built
+    assert len(figures) == 5, built
     login(world["coordinator"])
     url = f"/stats/projects/{project_id}"
     page = statements_of(lambda: client.get(url))

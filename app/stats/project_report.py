@@ -3,11 +3,12 @@ gender and service, with small counts protected by the dashboard's rule (app.sta
 and a plain-language line per target. The page, the print view and the XLSX read one
 `ProjectReport`, so the same cells are hidden everywhere.
 
-Every indicator is defined in docs/statistics.md ("Projects") and counted here, in four
+Every indicator is defined in docs/statistics.md ("Projects") and counted here, in five
 statements whatever the data: the project's sites, services, activities and targets (one UNION),
 the visit summaries by month and site, the held sessions with their attendance by month and
-site, and the referrals (with their follow-up results) by month, site, service and gender. The
-rest is a pivot in Python of a few hundred aggregated rows.
+site, the referrals by month, site, service and gender, and the same for those with a follow-up
+in work, studies or a placement. The rest is a pivot in Python of a few thousand aggregated
+rows at most.
 """
 
 from collections import Counter, defaultdict
@@ -354,65 +355,111 @@ def count_sessions(scope: Scope, counts: Counts, today: date) -> None:
         gender[Gender.OTHER] += other
 
 
-def _follow_up_with(results) -> object:
-    """Whether the referral has at least one follow-up recorded with one of `results`
-    (ix_follow_up_referral_id): a referral counts once, however many follow-ups say so."""
-    return (
-        select(FollowUp.id)
-        .where(FollowUp.referral_id == Referral.id, FollowUp.result.in_(list(results)))
-        .exists()
-    )
+def _month_of(column):
+    """The first day of a datetime column's (UTC) month, cheap enough for every referral:
+    SQLite stores datetimes as ISO text, so its first seven characters are the month."""
+    if queries._dialect() == "postgresql":  # noqa: SLF001
+        return queries.bucket_start(column, Bucket.MONTH)
+    return func.substr(column, 1, 7).concat("-01")
+
+
+def _referral_scope(scope: Scope) -> list:
+    """The project's referrals: created in the period (UTC days, as the dashboard), at its
+    sites, to its services; the prefix of ix_referral_org_created."""
+    start, end = queries.utc_bounds(scope.period)
+    r = Referral
+    return [
+        r.organisation_id == scope.organisation_id,
+        r.created_at >= start,
+        r.created_at < end,
+        r.site_id.in_(scope.site_ids),
+        r.service_id.in_(scope.service_ids),
+    ]
+
+
+def _add_referrals(counts: Counts, row, figures) -> None:
+    month = queries.as_date(row.bucket)
+    gender = row.gender if row.gender in GENDERS else None
+    for indicator, value in figures:
+        value = int(value or 0)
+        counts.add(indicator, month, row.site_id, value)
+        counts.gender[indicator][gender] += value
+        counts.service[indicator][row.service_id] += value
+        counts.service_gender[indicator][(row.service_id, gender)] += value
 
 
 def count_referrals(scope: Scope, counts: Counts) -> None:
-    """referrals, started, work_or_studies and work_placements: the referrals created in the
-    period (UTC days, as the dashboard) at the project's sites to its services
-    (ix_referral_org_created), per month, site, service and gender; started is closed with
-    the outcome started; the last two have a follow-up with such a result."""
+    """referrals and started: the project's referrals (`_referral_scope`) per month, site,
+    service and gender; started is closed with the outcome started. Then
+    `count_follow_up_results`."""
     if not scope.site_ids or not scope.service_ids:
         return
-    start, end = queries.utc_bounds(scope.period)
     r = Referral
     started = and_(r.status == ReferralStatus.CLOSED, r.outcome == Outcome.STARTED)
-    key = queries.bucket_start(r.created_at, Bucket.MONTH).label("bucket")
+    key = _month_of(r.created_at).label("bucket")
+    keys = (key, r.site_id, r.service_id, r.gender)
     statement = (
         select(
-            key,
-            r.site_id,
-            r.service_id,
-            r.gender,
+            *keys,
             func.count().label("referrals"),
             func.sum(case((started, 1), else_=0)).label("started"),
-            func.sum(case((_follow_up_with(WORK_OR_STUDIES), 1), else_=0)).label("work"),
-            func.sum(case((_follow_up_with(WORK_PLACEMENT), 1), else_=0)).label("placement"),
         )
-        .where(
-            r.organisation_id == scope.organisation_id,
-            r.created_at >= start,
-            r.created_at < end,
-            r.site_id.in_(scope.site_ids),
-            r.service_id.in_(scope.service_ids),
-        )
-        .group_by(key, r.site_id, r.service_id, r.gender)
+        .where(*_referral_scope(scope))
+        .group_by(*keys)
     )
     for row in db.session.execute(statement):
-        month = queries.as_date(row.bucket)
-        gender = row.gender if row.gender in GENDERS else None
-        for indicator, value in (
-            (Indicator.REFERRALS, row.referrals),
-            (Indicator.STARTED, row.started),
-            (Indicator.WORK_OR_STUDIES, row.work),
-            (Indicator.WORK_PLACEMENTS, row.placement),
-        ):
-            value = int(value or 0)
-            counts.add(indicator, month, row.site_id, value)
-            counts.gender[indicator][gender] += value
-            counts.service[indicator][row.service_id] += value
-            counts.service_gender[indicator][(row.service_id, gender)] += value
+        _add_referrals(
+            counts, row, ((Indicator.REFERRALS, row.referrals), (Indicator.STARTED, row.started))
+        )
+    count_follow_up_results(scope, counts)
+
+
+def count_follow_up_results(scope: Scope, counts: Counts) -> None:
+    """work_or_studies and work_placements: of the project's referrals, those with at least
+    one follow-up recorded with such a result, however many follow-ups say so and whenever
+    they were recorded. Read from the follow-ups with those results (few: only a started
+    referral has any), one row per referral, joined to the referrals by their key: cheaper
+    than asking every referral of the period whether it has one."""
+    f = FollowUp
+    work = case((f.result.in_(WORK_OR_STUDIES), 1), else_=0)
+    placement = case((f.result.in_(WORK_PLACEMENT), 1), else_=0)
+    results = (
+        select(
+            f.referral_id.label("referral_id"),
+            func.max(work).label("work"),
+            func.max(placement).label("placement"),
+        )
+        .where(
+            f.organisation_id == scope.organisation_id,
+            f.result.in_([*WORK_OR_STUDIES, *WORK_PLACEMENT]),
+        )
+        .group_by(f.referral_id)
+        .subquery()
+    )
+    r = Referral
+    key = _month_of(r.created_at).label("bucket")
+    keys = (key, r.site_id, r.service_id, r.gender)
+    statement = (
+        select(
+            *keys,
+            func.sum(results.c.work).label("work"),
+            func.sum(results.c.placement).label("placement"),
+        )
+        .select_from(results)
+        .join(r, r.id == results.c.referral_id)
+        .where(*_referral_scope(scope))
+        .group_by(*keys)
+    )
+    for row in db.session.execute(statement):
+        _add_referrals(
+            counts,
+            row,
+            ((Indicator.WORK_OR_STUDIES, row.work), (Indicator.WORK_PLACEMENTS, row.placement)),
+        )
 
 
 def count(scope: Scope, today: date) -> Counts:
-    """Every indicator of the project, unprotected: three statements."""
+    """Every indicator of the project, unprotected: four statements."""
     counts = Counts()
     count_visits(scope, counts)
     count_sessions(scope, counts, today)
@@ -496,8 +543,8 @@ def _exact(value: int, threshold: int) -> Cell:
 def build(
     project: Project, threshold: int, locale: str, today: date, scope: Scope | None = None
 ) -> ProjectReport:
-    """The project's report for a reader in `locale`: four statements (the scope, visits,
-    sessions, referrals), then protected and labelled here."""
+    """The project's report for a reader in `locale`: five statements (the scope, visits,
+    sessions, referrals, their follow-up results), then protected and labelled here."""
     scope = scope or read_scope(project, locale)
     counts = count(scope, today)
     months = queries.buckets_in(scope.period, Bucket.MONTH)
