@@ -143,7 +143,9 @@ def create_demo() -> list[tuple[str, str, str]]:
         make_user(org, email, name, role, password, sites, locale)
         logins.append((role.value, email, password))
     db.session.flush()
+    from ..followup.demo import seed_demo_follow_ups
     from ..programme.demo import seed_demo_programme
+    from ..projects.demo import seed_demo_projects
     from ..queue.demo import seed_queue_demo
     from ..stats.demo import seed_demo as seed_stats_demo
     from ..visits.demo import seed_demo_visits
@@ -158,5 +160,7 @@ def create_demo() -> list[tuple[str, str, str]]:
     seed_demo_programme(org)  # after the services: its activities link to them
     seed_queue_demo(org)  # last: it reuses the services and consent text seeded before it
     seed_follow_up_texts(org)  # after the queue's demo, which takes the newest Swedish text
+    seed_demo_projects(org)  # after the programme: projects cover some of its activities
+    seed_demo_follow_ups(org)  # after the follow-up texts, which some consents agree to
     db.session.commit()
     return logins
