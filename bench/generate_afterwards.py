@@ -17,11 +17,12 @@ results, and two projects with targets.
   often with the follow-up consent (95 %) than without (85 %); the rest stay open if recently
   due, else were recorded as unreachable. 2 % of the visitors with the follow-up consent
   withdraw it after the close: their later tasks are cancelled.
-- **Contact details kept for the follow-ups**: a consent with the follow-up agreement keeps
-  them until its last follow-up plus the retention period, never longer than the
-  organisation's maximum after the close. The generator's erasure dates are moved to match,
-  and the consents whose keeping runs past today are returned, for bench.generate to give
-  them (fake, sealed) contact details like the open referrals'.
+- **Contact details kept for the follow-ups**: as app.privacy's purge keeps them, a consent
+  with the follow-up agreement keeps them while one of its follow-ups is open or was recorded
+  within the retention period, never longer than the organisation's maximum after the close.
+  The generator's erasure dates are moved to match, and the consents whose keeping runs past
+  today are returned, for bench.generate to give them (fake, sealed) contact details like the
+  open referrals'.
 - **Projects**: "Vägen till arbete" (Länsstyrelsen §37a, 12 sites, the SFI, civic orientation
   and employment services and their activities, the three years of the data set up to the end
   of this year) and "Föräldrar i Sverige" (SKR agreement, 6 sites, preschool, parenting and
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, bindparam, case, func, insert, select, update
@@ -52,6 +53,7 @@ from app.choices import (
     Role,
     SessionStatus,
 )
+from app.followup.records import DEFAULT_MONTHS, due_date
 from app.models import (
     Activity,
     ActivitySession,
@@ -67,11 +69,10 @@ from app.models import (
     project_services,
     project_sites,
 )
-from app.workdays import is_working_day
+from app.workdays import STOCKHOLM
 
 from .generate_programme import pick, weighted
 
-MONTHS = (3, 6, 12)  # the organisation's default follow_up_months
 RETENTION_DAYS = 30  # Organisation.retention_days_after_close's default
 MAX_DAYS = 400  # Organisation.follow_up_max_days's default
 FOLLOW_UP_SHARE = 45  # % of consents with the follow-up agreement
@@ -206,21 +207,28 @@ def follow_up_consent(conn, world) -> None:
     )
 
 
-def due_date(closed: date, months: int) -> date:
-    """`months` calendar months after the close, moved to the next working day."""
-    day = closed + relativedelta(months=months)
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
-
-
 @dataclass
 class Keeping:
-    """One consent's latest close and the end of its follow-ups, for its contact details."""
+    """What the daily purge reads of one consent with the follow-up agreement whose referrals
+    are all closed (app.privacy): its last close, whether a follow-up is open, when the last
+    one was recorded, and a withdrawal."""
 
     last_close: datetime
-    last_due: date | None = None
+    open: bool = False
+    last_recorded: datetime | None = None
     withdrawn_at: datetime | None = None
+
+    def until(self) -> datetime:
+        """When its contact details go: the retention period after the close, or after the
+        last follow-up recorded, while none is open; never later than the maximum after the
+        close; at once on withdrawal."""
+        latest = self.last_close + timedelta(days=MAX_DAYS)
+        if not self.open:
+            ends = [self.last_close, self.last_recorded or self.last_close]
+            latest = min(latest, max(ends) + timedelta(days=RETENTION_DAYS))
+        if self.withdrawn_at is not None:
+            latest = min(latest, self.withdrawn_at)
+        return latest
 
 
 def insert_follow_ups(engine, rng: random.Random, plan, world) -> tuple[dict, list[int]]:
@@ -258,21 +266,21 @@ def insert_follow_ups(engine, rng: random.Random, plan, world) -> tuple[dict, li
     rows = []
     counts = {"follow_ups": 0, "follow_ups_recorded": 0}
     for referral_id, consent_id, service_id, site_id, closed_at, agreed in started:
-        closed = closed_at.date()
+        # The close's day on Sweden's calendar (as app.followup.records.local_close_date).
+        closed = closed_at.replace(tzinfo=UTC).astimezone(STOCKHOLM).date()
         if closed not in dues:
-            dues[closed] = [due_date(closed, m) for m in MONTHS]
-        withdrawn = None
+            dues[closed] = [due_date(closed, m) for m in DEFAULT_MONTHS]
+        keep = None
         if agreed and consent_id in closes:
             keep = keeping.setdefault(consent_id, Keeping(closes[consent_id]))
-            keep.last_due = max(keep.last_due or dues[closed][-1], dues[closed][-1])
             if keep.withdrawn_at is None and rng.random() < 0.02:
                 at = closed_at + timedelta(days=rng.uniform(10, 330))
                 keep.withdrawn_at = at if at < now else None
-            withdrawn = keep.withdrawn_at
+        withdrawn = keep.withdrawn_at if keep else None
         path = pick(rng, PATHS.get(slug_of[service_id], FAMILY))
         reason = pick(rng, REASONS)
         coordinators = world.coordinators_by_service[service_id]
-        for months, due, result in zip(MONTHS, dues[closed], path, strict=True):
+        for months, due, result in zip(DEFAULT_MONTHS, dues[closed], path, strict=True):
             row = {
                 "organisation_id": world.org_id,
                 "referral_id": referral_id,
@@ -290,25 +298,30 @@ def insert_follow_ups(engine, rng: random.Random, plan, world) -> tuple[dict, li
                 "version": 1,
             }
             rows.append(row)
-            if withdrawn is not None and withdrawn.date() < due:
-                row["status"] = FollowUpStatus.CANCELLED.value
-                continue
-            if due > today:
-                continue
-            if rng.random() >= (0.95 if agreed else 0.85):
-                if (today - due).days < 45:
-                    continue  # not yet recorded: open, overdue
-                result = R.UNREACHABLE
-            at = datetime.combine(due, datetime.min.time()) + timedelta(
-                days=rng.randint(0, 14), minutes=rng.randint(8 * 60, 15 * 60)
+            at = min(
+                now,
+                datetime.combine(due, datetime.min.time())
+                + timedelta(days=rng.randint(0, 14), minutes=rng.randint(8 * 60, 15 * 60)),
             )
+            recorded = rng.random() < (0.95 if agreed else 0.85)
+            if withdrawn is not None and (due > today or not recorded or at > withdrawn):
+                row["status"] = FollowUpStatus.CANCELLED.value  # open when she withdrew
+                continue
+            if due > today or (not recorded and (today - due).days < 45):
+                if keep:
+                    keep.open = True  # to come, or due and not yet recorded
+                continue
+            if not recorded:
+                result = R.UNREACHABLE
             counts["follow_ups_recorded"] += 1
             row.update(
                 status=FollowUpStatus.DONE.value,
                 result=result.value,
-                recorded_at=min(at, now),
+                recorded_at=at,
                 recorded_by_id=coordinators[int(rng.random() * len(coordinators))],
             )
+            if keep:
+                keep.last_recorded = max(keep.last_recorded or at, at)
             if result == R.INTERRUPTED:
                 row["reason_code"] = reason.value
             elif result == R.COMPLETED and slug_of[service_id] == "sfi" and months in LEVELS:
@@ -317,22 +330,18 @@ def insert_follow_ups(engine, rng: random.Random, plan, world) -> tuple[dict, li
     with engine.begin() as conn:
         for start in range(0, len(rows), 50_000):
             conn.execute(insert(FollowUp.__table__), rows[start : start + 50_000])
-        kept = _keep_contact_details(conn, keeping, world, now)
+        kept = _keep_contact_details(conn, keeping, now)
     return counts, kept
 
 
-def _keep_contact_details(conn, keeping: dict[int, Keeping], world, now: datetime) -> list[int]:
-    """Move the erasure of consents with the follow-up agreement to the end of their last
-    follow-up plus retention (at most the maximum after the close; at once on withdrawal);
-    returns those whose contact details are kept today."""
+def _keep_contact_details(conn, keeping: dict[int, Keeping], now: datetime) -> list[int]:
+    """Move the erasure of consents with the follow-up agreement to when the purge would
+    have erased them (Keeping.until) and record withdrawals; returns those whose contact
+    details are kept today."""
     kept, erasures, withdrawals = [], [], []
     for consent_id, keep in keeping.items():
-        until = min(
-            datetime.combine(keep.last_due, datetime.min.time()) + timedelta(days=RETENTION_DAYS),
-            keep.last_close + timedelta(days=MAX_DAYS),
-        )
-        if keep.withdrawn_at is not None and keep.withdrawn_at < until:
-            until = keep.withdrawn_at
+        until = keep.until()
+        if keep.withdrawn_at is not None:
             withdrawals.append({"c_id": consent_id, "at": keep.withdrawn_at})
         if until > now:
             kept.append(consent_id)

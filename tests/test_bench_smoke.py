@@ -1,10 +1,11 @@
 """The benchmark's data generator at a tiny size: right counts, plausible and private data."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import case, create_engine, func, select
 
 from app import crypto, privacy
 from app.choices import (
@@ -21,6 +22,7 @@ from app.choices import (
     SessionStatus,
     Topic,
 )
+from app.followup.records import due_date, local_close_date
 from app.models import (
     Activity,
     ActivitySession,
@@ -174,9 +176,9 @@ def test_referral_statuses_and_outcomes_are_consistent(generated):
 def test_contact_details_only_for_open_referrals_or_coming_follow_ups_and_obviously_fake(
     generated,
 ):
-    """Kept while a referral is open, or while a follow-up agreement still runs: until the
-    last follow-up plus the retention period (30 days), never more than 400 days after the
-    close, and not after a withdrawal."""
+    """Kept while a referral is open, or for a follow-up agreement (not withdrawn) while a
+    follow-up is open or was recorded less than the retention period (30 days) ago, never
+    more than 400 days after the last close: the daily purge's rule."""
     conn, _counts, plan = generated
     open_consents = set(
         conn.scalars(
@@ -188,8 +190,10 @@ def test_contact_details_only_for_open_referrals_or_coming_follow_ups_and_obviou
     assert open_consents <= kept
     for_follow_ups = kept - open_consents
     assert for_follow_ups  # the tiny set has some
+    now = datetime.combine(plan.today, datetime.min.time())
+    still_open = func.max(case((FollowUp.status == FollowUpStatus.OPEN, 1), else_=0))
     rows = conn.execute(
-        select(Consent.id, func.max(FollowUp.due_date), func.max(Referral.closed_at))
+        select(Consent.id, still_open, func.max(FollowUp.recorded_at), func.max(Referral.closed_at))
         .join(Referral, Referral.consent_id == Consent.id)
         .join(FollowUp, FollowUp.referral_id == Referral.id)
         .where(
@@ -200,9 +204,9 @@ def test_contact_details_only_for_open_referrals_or_coming_follow_ups_and_obviou
         .group_by(Consent.id)
     ).all()
     assert {r[0] for r in rows} == for_follow_ups
-    for _id, last_due, last_close in rows:
-        assert last_due + timedelta(days=30) > plan.today
-        assert last_close.date() + timedelta(days=400) > plan.today
+    for _id, pending, last_recorded, last_close in rows:
+        assert pending or last_recorded + timedelta(days=30) > now
+        assert last_close + timedelta(days=400) > now
     erased = set(conn.scalars(select(Consent.id).where(Consent.erased_at.is_not(None))))
     assert not erased & kept
     database = Path(conn.engine.url.database)
@@ -255,7 +259,8 @@ def test_follow_up_consent_names_a_published_follow_up_text_in_the_shown_locale(
 
 
 def test_follow_ups_at_3_6_and_12_months_of_every_start_with_results_where_due(generated):
-    """Due on the first working day on or after 3, 6 and 12 calendar months after the close;
+    """Due on the first working day on or after 3, 6 and 12 calendar months after the close
+    (the app's own due_date);
     results only where due, coded; cancelled only after a withdrawal."""
     conn, counts, plan = generated
     started = conn.execute(
@@ -270,12 +275,9 @@ def test_follow_ups_at_3_6_and_12_months_of_every_start_with_results_where_due(g
     ).all()
     results = set()
     for f in rows:
-        close = closed[f.referral_id].date()
-        month = close.month - 1 + f.months
-        earliest = close.replace(year=close.year + month // 12, month=month % 12 + 1, day=1)
-        assert f.months in (3, 6, 12)
-        assert is_working_day(f.due_date)
-        assert earliest <= f.due_date < earliest + timedelta(days=40)
+        referral = SimpleNamespace(closed_at=closed[f.referral_id])
+        assert f.due_date == due_date(local_close_date(referral), f.months)  # the app's rule
+        assert f.months in (3, 6, 12) and is_working_day(f.due_date)
         if f.status == FollowUpStatus.DONE:
             assert f.due_date <= plan.today and f.recorded_at is not None
             results.add(f.result)
