@@ -3,6 +3,7 @@ target-group facts at the contact step, the longer retention it allows (and its 
 erasure that leaves the follow-up results in place, withdrawal cancelling open follow-ups, the
 admin's texts and settings."""
 
+import re
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -109,7 +110,11 @@ def test_the_follow_up_checkbox_is_offered_only_with_a_published_follow_up_text(
     page = client.get(consent_url(w), query_string=query).get_data(as_text=True)
     assert 'name="agree_follow_up"' in page and FOLLOW_UP_BODY in page
     assert f'name="follow_up_text_id" value="{w.follow_up.id}"' in page
-    assert 'name="agree_follow_up" type="checkbox" value="y" checked' not in page  # unchecked
+    box = re.search(r'<input[^>]*name="agree_follow_up"[^>]*>', page).group(0)
+    assert 'type="checkbox"' in box and "checked" not in box  # unchecked by default
+    swedish = {"service_id": [w.sfi.id], "visitor_lang": "sv"}
+    page = client.get(consent_url(w), query_string=swedish).get_data(as_text=True)
+    assert "längst 400 dagar efter att hänvisningen är avslutad" in page  # the maximum, stated
 
     other = make.org()
     site = make.site(other)
