@@ -76,7 +76,7 @@ def record(follow_up_id: int):
         return follow_up_page(item, form, 422)
     try:
         records.record(
-            item,
+            follow_up=item,  # by name: a positional first argument reads as an audit action
             result=form.result.data,
             sfi_level=form.sfi_level.data or None,
             reason_code=form.reason_code.data or None,
