@@ -330,9 +330,10 @@ class ServiceTranslation(db.Model):
 
 
 class ConsentText(db.Model):
-    """One version of the consent text in one locale; immutable once published."""
+    """One version of the consent text in one locale; immutable once published. Versions
+    count per organisation, purpose and locale."""
 
-    __table_args__ = (UniqueConstraint("organisation_id", "version", "locale"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "purpose", "locale", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)

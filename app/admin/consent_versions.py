@@ -10,7 +10,7 @@ and `seed-demo` seed without importing a view module."""
 import json
 from pathlib import Path
 
-from sqlalchemy import UniqueConstraint, func, select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from ..choices import ConsentPurpose, ConsentTextStatus
@@ -21,23 +21,13 @@ from ..models import ConsentText, Organisation, User, utcnow
 from .forms import ConsentTextForm
 
 
-def _versions_per_purpose() -> bool:
-    """Whether the table lets each purpose count its own versions: its unique constraint must
-    name the purpose, else a referral text and a follow-up text in one locale share the count
-    (version 1 is taken by the one seeded first)."""
-    return any(
-        isinstance(c, UniqueConstraint) and "purpose" in c.columns
-        for c in ConsentText.__table__.constraints
-    )
-
-
 def next_version(org_id: int, locale: str, purpose: str = ConsentPurpose.REFERRAL) -> int:
     """Versions count per locale and purpose: the highest so far plus one."""
     query = select(func.max(ConsentText.version)).where(
-        ConsentText.organisation_id == org_id, ConsentText.locale == locale
+        ConsentText.organisation_id == org_id,
+        ConsentText.locale == locale,
+        ConsentText.purpose == purpose,
     )
-    if _versions_per_purpose():
-        query = query.where(ConsentText.purpose == purpose)
     return (db.session.scalar(query) or 0) + 1
 
 

@@ -106,6 +106,13 @@ def upgrade():
 
     with op.batch_alter_table('consent_text', schema=None) as batch_op:
         batch_op.add_column(sa.Column('purpose', sa.String(length=20), server_default='referral', nullable=False))
+    # Versions count per purpose too: the follow-up text's first version is 1 beside the
+    # referral text's (the constraint keeps its name, now over four columns).
+    with op.batch_alter_table('consent_text', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_consent_text_organisation_id', type_='unique')
+        batch_op.create_unique_constraint(
+            'uq_consent_text_organisation_id', ['organisation_id', 'purpose', 'locale', 'version']
+        )
 
     with op.batch_alter_table('organisation', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('follow_up_months', sa.String(length=40), server_default='3,6,12', nullable=False))
@@ -178,12 +185,18 @@ def downgrade():
         batch_op.drop_column('follow_up_max_days')
         batch_op.drop_column('follow_up_months')
 
-    with op.batch_alter_table('consent_text', schema=None) as batch_op:
-        batch_op.drop_column('purpose')
-
     with op.batch_alter_table('consent', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_consent_follow_up_text_id_consent_text'), type_='foreignkey')
         batch_op.drop_column('follow_up_text_id')
+
+    with op.batch_alter_table('consent_text', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_consent_text_organisation_id', type_='unique')
+    op.execute("DELETE FROM consent_text WHERE purpose <> 'referral' AND id NOT IN (SELECT consent_text_id FROM consent)")
+    with op.batch_alter_table('consent_text', schema=None) as batch_op:
+        batch_op.drop_column('purpose')
+        batch_op.create_unique_constraint(
+            'uq_consent_text_organisation_id', ['organisation_id', 'version', 'locale']
+        )
 
     with op.batch_alter_table('follow_up', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follow_up_referral_id'))
