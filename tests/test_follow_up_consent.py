@@ -433,6 +433,8 @@ def test_seed_gives_a_published_follow_up_text_in_every_locale(app, make):
     assert {(t.locale, t.status) for t in texts} == {
         (code, ConsentTextStatus.PUBLISHED) for code in CONTENT_LOCALES
     }
+    # Versions count per purpose: the first follow-up text is version 1 beside the referral's.
+    assert {t.version for t in texts} == {1}
     assert "12" in next(t.body for t in texts if t.locale == "sv")
     assert FOLLOW_UP_SEED_FILE.exists()
 
