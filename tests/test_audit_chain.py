@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -330,7 +331,15 @@ def test_the_migration_chains_existing_events_and_adds_the_refusals(empty_databa
         upgrade(directory=migrations)
         downgrade(directory=migrations, revision="0005")
         with db.engine.begin() as conn:
-            conn.execute(Organisation.__table__.insert().values(name="K", slug="k"))
+            # The table as it stood at 0005 (later columns do not exist yet), with the
+            # model's defaults for the columns it had.
+            old = sa.Table("organisation", sa.MetaData(), autoload_with=conn)
+            defaults = {
+                c.name: c.default.arg
+                for c in Organisation.__table__.c
+                if c.name in old.c and c.default is not None and not callable(c.default.arg)
+            }
+            conn.execute(old.insert().values(**{**defaults, "name": "K", "slug": "k"}))
             org_id = conn.scalar(text("SELECT id FROM organisation"))
             for n, org in enumerate([org_id, None, org_id, org_id]):
                 conn.execute(
