@@ -6,6 +6,7 @@ and the statements the report sends."""
 
 import io
 import re
+import shutil
 from collections import Counter
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -696,3 +697,31 @@ def test_the_report_is_at_most_ten_statements(app, client, login, world):
     # The workbook adds its audit row (and the chain's head) to the same reads.
     reads = [s for s in workbook if not re.match(r"\s*(INSERT|UPDATE)", s)]
     assert len(reads) <= 10, reads
+
+
+# -- valid HTML --------------------------------------------------------------------------------
+
+
+def test_the_list_report_and_print_pages_are_valid_html(app, client, tmp_path):
+    """The Nu HTML Checker (as tests/test_html_valid.py runs it) on the demo's projects."""
+    from app.admin.commands import create_demo
+    from tests.test_html_valid import checker_errors
+
+    if shutil.which("java") is None:
+        pytest.skip("Java not found: the Nu HTML Checker runs on it (apt-get install default-jre)")
+    logins = {role: (email, password) for role, email, password in create_demo()}
+    db.session.commit()
+    email, password = logins["coordinator"]
+    assert client.post("/login", data={"email": email, "password": password}).status_code == 303
+    project_id = db.session.scalar(select(Project.id).order_by(Project.id))
+    paths = [
+        "/stats/projects",
+        f"/stats/projects/{project_id}",
+        f"/stats/projects/{project_id}/print",
+    ]
+    for number, path in enumerate(paths):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        (tmp_path / f"{number}.html").write_bytes(response.data)
+    errors = checker_errors(sorted(tmp_path.glob("*.html")))
+    assert not errors, "\n".join(errors)
