@@ -30,6 +30,7 @@ from app.choices import (
 from app.extensions import db
 from app.models import (
     ActivitySession,
+    AuditEvent,
     FollowUp,
     Project,
     ProjectTarget,
@@ -584,6 +585,10 @@ def test_the_xlsx_matches_the_screen_and_the_report(app, client, login, world):
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
+    exported = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export", AuditEvent.object_type == "project")
+    ).all()
+    assert [(e.object_id, e.user_id) for e in exported] == [(project.id, world["coordinator"].id)]
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["Mål och utfall", "Per månad", "Per plats", "Per kön", "Per tjänst"]
     report, _texts = build(app, project, today=date.today())
