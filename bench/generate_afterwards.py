@@ -6,8 +6,8 @@ results, and two projects with targets.
   consent (one visitor), pseudo-random by the consent's id, so no row is read into Python.
   About 85 % women, 14 % men; most with a child aged 0–6, half the women on parental leave, a
   quarter with an earlier SFI interrupted; each fact unanswered now and then.
-- **The follow-up consent**: a published follow-up text in every locale (the version after the
-  referral text's: versions are unique per organisation and locale), agreed to on 45 % of the
+- **The follow-up consent**: a published follow-up text in every locale (version 1: versions
+  count per organisation, locale and purpose), agreed to on 45 % of the
   consents, in the locale the consent was shown in (one UPDATE).
 - **Follow-ups**: for every referral closed as started, one task at 3, 6 and 12 calendar months
   after the close, moved to the next working day, as the app plans them. Results follow a path
@@ -184,7 +184,6 @@ def follow_up_consent(conn, world) -> None:
         [
             {
                 **{k: v for k, v in row.items() if k != "id"},
-                "version": row["version"] + 1,
                 "purpose": ConsentPurpose.FOLLOW_UP.value,
                 "body": FOLLOW_UP_BODY.get(row["locale"], FOLLOW_UP_BODY["sv"]),
             }

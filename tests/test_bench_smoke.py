@@ -249,13 +249,16 @@ def test_target_group_facts_are_one_visitors_and_mostly_women(generated):
 def test_follow_up_consent_names_a_published_follow_up_text_in_the_shown_locale(generated):
     conn, _counts, _plan = generated
     rows = conn.execute(
-        select(Consent.locale_shown, ConsentText.locale, ConsentText.purpose).join(
-            ConsentText, ConsentText.id == Consent.follow_up_text_id
-        )
+        select(
+            Consent.locale_shown, ConsentText.locale, ConsentText.purpose, ConsentText.version
+        ).join(ConsentText, ConsentText.id == Consent.follow_up_text_id)
     ).all()
     consents = scalar(conn, select(func.count()).select_from(Consent))
     assert 0.3 * consents < len(rows) < 0.6 * consents
-    assert all(shown == locale and p == ConsentPurpose.FOLLOW_UP for shown, locale, p in rows)
+    assert all(
+        shown == locale and p == ConsentPurpose.FOLLOW_UP and version == 1  # the first version
+        for shown, locale, p, version in rows
+    )
 
 
 def test_follow_ups_at_3_6_and_12_months_of_every_start_with_results_where_due(generated):
