@@ -403,7 +403,7 @@ class Funder(Labelled):
 
 class Indicator(Labelled):
     """What a project sets a target for. The definitions (what is counted, from which rows) are
-    in docs/statistics.md and in app.projects.report, one function each."""
+    in docs/statistics.md and in app.stats.project_report, one function each."""
 
     WOMEN_REACHED = "women_reached"
     VISITS = "visits"

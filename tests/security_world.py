@@ -13,8 +13,8 @@ from flask import Flask
 
 from app import create_app
 from app.access import PUBLIC
-from app.choices import Role
-from app.models import ActivitySchedule, ServiceTranslation, User
+from app.choices import Funder, Indicator, Role
+from app.models import ActivitySchedule, Project, ProjectTarget, ServiceTranslation, User
 from app.workdays import local_today
 
 # The actors, in the order they act on each route: whoever may change the world last.
@@ -103,6 +103,25 @@ def _build_world(make) -> World:
         schedule_a1=schedule,
         session_a1=make.activity_session(activity, schedule_id=schedule.id),
     )
+    # A follow-up needs a referral that closed as started: its own, so the other routes still
+    # find referral_a1_x open.
+    started = make.referral_consent(
+        a1, [x], by=w.users["staff_a1"], consent_text=consent.consent_text
+    )
+    w.records["follow_up_a1_x"] = make.follow_up(started.referrals[0])
+    project = Project(
+        organisation_id=org_a.id,
+        name="Vägen till arbete",
+        funder=Funder.LANSSTYRELSEN_37A,
+        starts_on=local_today() - timedelta(days=30),
+        ends_on=local_today() + timedelta(days=300),
+        sites=[a1],
+        services=[x],
+    )
+    project.targets.append(ProjectTarget(indicator=Indicator.REFERRALS, target=10))
+    make.session.add(project)
+    make.session.flush()
+    w.records["project_a"] = project
     return w
 
 
@@ -121,6 +140,8 @@ PARAMETERS = {
     "activity_id": lambda w: w.activity_a1.id,
     "schedule_id": lambda w: w.schedule_a1.id,
     "session_id": lambda w: w.session_a1.id,
+    "follow_up_id": lambda w: w.follow_up_a1_x.id,
+    "project_id": lambda w: w.project_a.id,
 }
 
 # Actors for whom the record behind a parameter is out of scope, so the answer must be 404.
@@ -143,6 +164,10 @@ SCOPE = {
     "activity_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b"},
     "schedule_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b"},
     "session_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b"},
+    # A follow-up is worked in its service's queue, like its referral.
+    "follow_up_id": {"staff_a2", "coordinator_y", "admin_b"},
+    # A project is the organisation's: its admins keep it, its coordinators read its report.
+    "project_id": {"admin_b"},
     "lang": set(),
     "slug": set(),
     "code": set(),

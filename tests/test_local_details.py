@@ -5,8 +5,8 @@ screens and rules for all of it. Also listening (item 6): "Listen" rather than a
 read, a labelled player for a recording, and recordings of consent texts as of services."""
 
 import io
-from datetime import date
 import re
+from datetime import date
 
 import pytest
 from flask_babel import force_locale, gettext

@@ -20,12 +20,20 @@ from app import languages, privacy
 from app.access import PUBLIC
 from app.admin.commands import create_demo
 from app.choices import (
+    GENDERED_INDICATORS,
+    PER_SERVICE_INDICATORS,
     ActivityKind,
     AttemptChannel,
     AttemptResult,
     BestTime,
     ConsentMethod,
     EventKind,
+    FollowUpResult,
+    FollowUpStatus,
+    Funder,
+    Gender,
+    Indicator,
+    InterruptionReason,
     Labelled,
     Outcome,
     OutreachPlace,
@@ -34,6 +42,7 @@ from app.choices import (
     Role,
     SessionChange,
     SessionStatus,
+    SfiLevel,
     Topic,
     TranslationStatus,
 )
@@ -45,7 +54,10 @@ from app.models import (
     ActivityTranslation,
     AttendanceLanguage,
     ConsentText,
+    FollowUp,
     InformationContact,
+    Project,
+    ProjectTarget,
     Referral,
     ReferralEvent,
     Service,
@@ -75,11 +87,11 @@ IDENTIFIERS = {
 
 # Codes that are also ordinary words of a locale, where seeing the word proves nothing:
 # Swedish "en" (a), "om" (about), "se" (see), "de" (they), "ha" (have), "ta" (take), "vi" (we),
-# "men" (but), "fil" (file), "status" and "admin" (loanwords),
+# "men" (but), "man" (one, as in "hur man"), "fil" (file), "status" and "admin" (loanwords),
 # "fit" (a Swedish word too); English words that are codes; Somali "ka" (from), "ha" (do not),
 # "tablet-ka" (the tablet).
 REAL_WORDS = {
-    "sv": {"en", "om", "se", "de", "ha", "ta", "vi", "men", "status", "admin", "fil", "fit"},
+    "sv": {"en", "om", "se", "de", "ha", "ta", "vi", "men", "man", "status", "admin", "fil", "fit"},
     "en": {
         "staff",
         "coordinator",
@@ -140,6 +152,21 @@ REAL_WORDS = {
         "weather",
         "cancelled",
         "scheduled",
+        # What happened afterwards (issue 20): a follow-up's status and result, a gender, a
+        # funder, an indicator ("open", "done", "a woman", "the municipality", "referrals").
+        "open",
+        "done",
+        "woman",
+        "man",
+        "municipality",
+        "visits",
+        "referral",
+        "referrals",
+        "conversations",
+        "participants",
+        "completed",
+        "interrupted",
+        "moved",
     },
     "so": {"ka", "ha", "so", "my", "sms", "tablet"},
 }
@@ -147,7 +174,8 @@ REAL_WORDS = {
 
 def all_codes() -> set[str]:
     """Every code the app stores: the closed lists, topics, event kinds, visitor languages."""
-    codes = {m.value for kind in Labelled.__subclasses__() for m in kind}
+    # An SFI course's code is its letter, which is also how everyone names it ("kurs C").
+    codes = {m.value for kind in Labelled.__subclasses__() if kind is not SfiLevel for m in kind}
     codes |= {t.code for t in Topic}
     codes |= set(languages.VISITOR_LANGUAGES)
     return codes
@@ -285,6 +313,7 @@ def seed_every_code() -> dict:
                         outcome=outcome,
                     )
                 )
+    seed_every_afterwards_code(consents, services, site)
     db.session.commit()
     return {
         "users": users,
@@ -297,7 +326,70 @@ def seed_every_code() -> dict:
         ),
         "text": text,
         **programme,
+        "follow_ups": list(db.session.scalars(select(FollowUp.id).order_by(FollowUp.id))),
+        "projects": list(db.session.scalars(select(Project.id).order_by(Project.id))),
     }
+
+
+def seed_every_afterwards_code(consents, services, site) -> None:
+    """Issue 20: target-group facts of every kind on the referrals, the follow-up agreement on
+    some consents, a follow-up with every status, result, course and reason on a started
+    referral, and a project per funder with a target for every indicator (by gender where it
+    may be split)."""
+    follow_up_text = db.session.scalar(
+        select(ConsentText).where(ConsentText.purpose == "follow_up", ConsentText.locale == "sv")
+    )
+    for n, consent in enumerate(consents):
+        referral = consent.referrals[0]
+        referral.gender = list(Gender)[n % len(Gender)]
+        referral.has_child_0_6 = (True, False, None)[n % 3]
+        referral.parental_leave = (False, None, True)[n % 3]
+        referral.sfi_interrupted_before = (None, True, False)[n % 3]
+        if n % 2 == 0 and follow_up_text is not None:
+            consent.follow_up_text_id = follow_up_text.id
+    started = next(c.referrals[0] for c in consents if c.referrals[0].outcome == "started")
+    kinds = [(r, None, None) for r in FollowUpResult if r is not FollowUpResult.INTERRUPTED]
+    kinds += [(FollowUpResult.INTERRUPTED, None, reason) for reason in InterruptionReason]
+    kinds += [(FollowUpResult.COMPLETED, level, None) for level in SfiLevel]
+    statuses = [(None, None, None)] * len(FollowUpStatus)
+    for n, (result, level, reason) in enumerate(kinds + statuses):
+        status = FollowUpStatus.DONE if result else list(FollowUpStatus)[n % len(FollowUpStatus)]
+        db.session.add(
+            FollowUp(
+                organisation_id=started.organisation_id,
+                referral_id=started.id,
+                service_id=started.service_id,
+                site_id=started.site_id,
+                months=100 + n,  # beside the planned 3, 6 and 12
+                due_date=local_today() - timedelta(days=n),
+                status=status,
+                result=result,
+                sfi_level=level,
+                reason_code=reason,
+            )
+        )
+    for funder in Funder:
+        project = Project(
+            organisation_id=site.organisation_id,
+            name=f"Projekt {list(Funder).index(funder) + 1}",
+            funder=funder,
+            starts_on=local_today() - timedelta(days=400),
+            ends_on=local_today() + timedelta(days=30),
+            sites=[site],
+            services=services[:2],
+        )
+        for indicator in Indicator:
+            project.targets.append(ProjectTarget(indicator=indicator, target=20))
+            if indicator in GENDERED_INDICATORS:
+                for gender in Gender:
+                    project.targets.append(
+                        ProjectTarget(indicator=indicator, gender=gender, target=5)
+                    )
+            if indicator in PER_SERVICE_INDICATORS:
+                project.targets.append(
+                    ProjectTarget(indicator=indicator, service_id=services[0].id, target=4)
+                )
+        db.session.add(project)
 
 
 def seed_every_programme_code(site: Site, staff: User, today) -> dict:
@@ -381,6 +473,8 @@ def urls_for(rule, seeded: dict, locale: str, every: bool = True) -> list[str]:
         "code": ["ti"],
         "activity_id": seeded["activities"][:1],
         "session_id": seeded["sessions"],
+        "follow_up_id": seeded["follow_ups"],
+        "project_id": seeded["projects"],
     }
     values = [{}]
     for name in rule.arguments:
