@@ -120,8 +120,11 @@ def test_staff_records_groups_by_taps_and_refers_a_visitor_with_arabic_consent(
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     expect(page.locator("article#consent-text")).to_have_attribute("lang", "ar")
     expect(page.locator("article#consent-text")).to_have_attribute("dir", "rtl")
-    body = page.locator(".consent-body")
+    body = page.locator(".consent-body").first
     expect(body).to_have_attribute("lang", "ar")
+    # The follow-up agreement (issue 20), its own text in her language too, and optional.
+    expect(page.locator(".consent-follow-up .consent-body")).to_have_attribute("lang", "ar")
+    expect(page.locator("input[name=agree_follow_up]")).not_to_be_checked()
     assert body.evaluate("el => getComputedStyle(el).direction") == "rtl"
     expect(body).to_contain_text(re.compile(r"[\u0600-\u06FF]{3}"))  # Arabic script
     expect(page.locator(".consent-services li")).to_have_count(2)
