@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from app.choices import ConsentTextStatus, ReferralStatus, Role
+from app.choices import ConsentPurpose, ConsentTextStatus, ReferralStatus, Role
 from app.extensions import db
 from app.models import (
     ActivitySession,
@@ -79,7 +79,8 @@ class Fixture:
                 "text_ids": dict(
                     s.execute(
                         select(ConsentText.locale, ConsentText.id).where(
-                            ConsentText.status == ConsentTextStatus.PUBLISHED
+                            ConsentText.status == ConsentTextStatus.PUBLISHED,
+                            ConsentText.purpose == ConsentPurpose.REFERRAL,
                         )
                     ).all()
                 ),
