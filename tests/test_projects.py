@@ -5,6 +5,8 @@ organisation's project, site, service or activity is not found."""
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
 from app.choices import Funder, Gender, Indicator, Role
@@ -368,3 +370,54 @@ def test_admins_find_projects_in_the_menu_and_on_the_admin_page(
 ):
     assert 'href="/projects/"' in client.get("/admin/").get_data(as_text=True)
     assert 'href="/projects/"' in client.get("/projects/").get_data(as_text=True)
+
+
+def test_a_name_with_markup_is_shown_escaped_and_direction_controls_are_refused(
+    client, signed_in, sites
+):
+    assert create(client, sites=sites, name="<script>alert(1)</script>").status_code == 303
+    html = client.get("/projects/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    refused = create(client, sites=sites, name="Broar \u202egnp.exe")
+    assert refused.status_code == 422
+    assert count(Project) == 1
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_random_values_in_the_project_form_never_give_a_500(
+    client, signed_in, make, org, sites, services, data
+):
+    project = db.session.scalar(select(Project).where(Project.name == "Fuzz")) or make.project(
+        org, name="Fuzz", sites=sites
+    )
+    names = [
+        "name",
+        "funder",
+        "starts_on",
+        "ends_on",
+        "sites",
+        "services",
+        "activities",
+        "confirm",
+        "form_key",
+        "target-visits-all-all",
+        "target-referrals-all-woman",
+        f"target-referrals-{services[0].id}-man",
+        "target-started-x-all",
+    ]
+    values = st.one_of(
+        st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30),
+        st.integers(min_value=-(2**63), max_value=2**63).map(str),
+        st.sampled_from(["", "2026-02-30", "0001-01-01", "9999-12-31", str(sites[0].id), "-0"]),
+    )
+    posted = data.draw(st.dictionaries(st.sampled_from(names), values, max_size=8))
+    url = data.draw(st.sampled_from(["/projects/new", f"/projects/{project.id}/edit"]))
+    response = client.post(url, data=posted)
+    assert response.status_code < 500, (url, posted)
+    db.session.rollback()
