@@ -317,6 +317,8 @@ def test_only_admins_keep_projects(client, login, make, org, sites, role):
     assert client.post("/projects/new", data=form(sites=sites)).status_code == 403
     assert client.post(f"/projects/{project.id}/delete", data={"confirm": "1"}).status_code == 403
     assert count(Project) == 1
+    mine = client.get("/referrals/mine")
+    assert mine.status_code == 200 and 'href="/projects/"' not in mine.get_data(as_text=True)
 
 
 def test_signed_out_is_sent_to_sign_in(client, make, org, sites):
@@ -349,7 +351,7 @@ def test_the_list_is_paginated_scoped_and_counted_in_sql(client, signed_in, make
     assert len(statements) <= 8  # the user, the count, the page, the site counts
     # Latest period first, with its funder's label and number of sites.
     assert first.index("Projekt 00") < first.index("Projekt 01")
-    assert "SKR-överenskommelse" in first or "SKR" in first
+    assert "Överenskommelse med SKR" in first
     row = first[first.index("Projekt 00") :].split("</tr>")[0]
     assert ">2<" in row
     second = client.get("/projects/?page=2").get_data(as_text=True)
