@@ -165,7 +165,7 @@ def test_the_close_counts_from_its_date_in_sweden_not_in_utc(make, world):
 
 
 def test_the_organisations_own_intervals_are_used(client, make, login, world):
-    world.org.follow_up_months = "12, 1,24,1"
+    world.org.follow_up_months = "1, 12,24"
     db.session.commit()
     referral = refer(make, world)
     login(world.coordinator)
@@ -174,6 +174,15 @@ def test_the_organisations_own_intervals_are_used(client, make, login, world):
         data={"version": referral.version, "to_status": "closed", "outcome": "started"},
     )
     assert [f.months for f in follow_ups_of(referral.id)] == [1, 12, 24]
+
+
+def test_a_setting_written_past_the_form_falls_back_to_the_defaults(make, world):
+    """The settings form refuses what `parse_months` refuses; a value written some other way
+    must not fail a close, nor plan a follow-up ten years out."""
+    world.org.follow_up_months = "12, 1,120"
+    assert records.intervals(world.org) == [3, 6, 12]
+    assert records.parse_months("3, 6,12") == [3, 6, 12]
+    assert records.parse_months("6,3") is None and records.parse_months("37") is None
 
 
 def test_planning_twice_adds_nothing(make, world):

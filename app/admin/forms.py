@@ -1,7 +1,5 @@
 """Forms of the admin screens (users, sites, settings, audit filter, consent texts)."""
 
-from itertools import pairwise
-
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -29,6 +27,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.passwords import MIN_LENGTH, policy_problem
 from ..choices import ConsentPurpose, LegalBasis, Role
+from ..followup.records import parse_months
 from ..form_fields import DayField
 from ..i18n import CONTENT_LOCALES, LOCALES
 from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
@@ -191,7 +190,7 @@ class SettingsForm(FlaskForm):
 
     def validate_follow_up_months(self, field) -> None:
         """Whole months from 1 to 36, strictly increasing, at most six; stored as "3,6,12"."""
-        months = follow_up_months(field.data)
+        months = parse_months(field.data)
         if months is None:
             raise ValidationError(
                 str(
@@ -215,7 +214,7 @@ class SettingsForm(FlaskForm):
                     )
                 )
             )
-        months = follow_up_months(self.follow_up_months.data)
+        months = parse_months(self.follow_up_months.data)
         if months and field.data < months[-1] * 31:
             raise ValidationError(
                 str(
@@ -226,18 +225,6 @@ class SettingsForm(FlaskForm):
                     )
                 )
             )
-
-
-def follow_up_months(raw: str | None) -> list[int] | None:
-    """The months in "3, 6, 12": 1 to 6 whole months from 1 to 36, strictly increasing; None
-    when the text is not such a list."""
-    parts = [p.strip() for p in (raw or "").split(",")]
-    if not 1 <= len(parts) <= 6 or not all(p.isascii() and p.isdigit() for p in parts):
-        return None
-    months = [int(p) for p in parts]
-    if not all(1 <= m <= 36 for m in months) or any(b <= a for a, b in pairwise(months)):
-        return None
-    return months
 
 
 class AuditFilterForm(FlaskForm):

@@ -9,6 +9,7 @@ stays when the contact details are erased, and the statistics and project report
 from __future__ import annotations
 
 from datetime import UTC, date, timedelta
+from itertools import pairwise
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
@@ -28,8 +29,9 @@ from ..models import FollowUp, Organisation, Referral, ReferralEvent, User, utcn
 from ..workdays import STOCKHOLM, add_working_days, is_working_day, local_today
 
 DEFAULT_MONTHS = (3, 6, 12)
-# Longer than any follow-up an organisation would plan; a typo of "120" is not ten years.
-MAX_MONTHS = 60
+# The longest interval an organisation may set: three years after the start.
+MAX_MONTHS = 36
+MAX_INTERVALS = 6
 
 
 class FollowUpRefused(ValueError):
@@ -53,15 +55,23 @@ class FollowUpInvalid(ValueError):
 # ------------------------------------------------------------------------------- planning
 
 
+def parse_months(raw: str | None) -> list[int] | None:
+    """The months in "3, 6, 12": 1 to MAX_INTERVALS whole months from 1 to MAX_MONTHS, strictly
+    increasing; None when the text is not such a list. The admin's settings form refuses what
+    this refuses, so an organisation's setting always parses."""
+    parts = [p.strip() for p in (raw or "").split(",")]
+    if not 1 <= len(parts) <= MAX_INTERVALS or not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    months = [int(p) for p in parts]
+    if not all(1 <= m <= MAX_MONTHS for m in months) or any(b <= a for a, b in pairwise(months)):
+        return None
+    return months
+
+
 def intervals(org: Organisation) -> list[int]:
-    """The organisation's follow-up months ("3,6,12" → [3, 6, 12]), sorted, each once; a part
-    that is not a whole number of months in range is left out rather than failing a close."""
-    months = set()
-    for part in (org.follow_up_months or "").split(","):
-        part = part.strip()
-        if part.isdigit() and 0 < int(part) <= MAX_MONTHS:
-            months.add(int(part))
-    return sorted(months)
+    """The organisation's follow-up months ("3,6,12" → [3, 6, 12]); the defaults if the stored
+    text does not parse (it was written past the form), rather than failing a close."""
+    return parse_months(org.follow_up_months) or list(DEFAULT_MONTHS)
 
 
 def next_working_day(day: date) -> date:
