@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.info.forms import PICTOGRAMS
-from app.models import Consent, ConsentText, Service, ServiceTranslation, Site, User
+from app.models import Consent, ConsentText, Project, Service, ServiceTranslation, Site, User
 from tests.security_world import (
     World,
     build_world,
@@ -74,6 +74,10 @@ def _user_by_name(name: str) -> User:
 
 def _site_by_name(name: str) -> Site:
     return db.session.scalar(select(Site).where(Site.name == name))
+
+
+def _project_by_name(name: str) -> Project:
+    return db.session.scalar(select(Project).where(Project.name == name))
 
 
 def _newest(model):
@@ -252,6 +256,25 @@ HOSTILE_FIELDS = [
         after=_publish_newest_consent_text,
     ),
     HostileField(
+        "project name (new)",
+        "admin_a",
+        lambda w, _locale: "/projects/new",
+        lambda w, p, _locale: {
+            "name": p,
+            "funder": "esf",
+            "starts_on": w.project_a.starts_on.isoformat(),
+            "ends_on": w.project_a.ends_on.isoformat(),
+            "sites": [w.site_a1.id],
+        },
+        lambda w, p, _locale: [
+            "/projects/",
+            f"/projects/{_project_by_name(p).id}/edit",
+            "/stats/projects",
+            f"/stats/projects/{_project_by_name(p).id}",
+            f"/stats/projects/{_project_by_name(p).id}/print",
+        ],
+    ),
+    HostileField(
         "contact first name (referral flow)",
         "staff_a1",
         lambda w, _locale: f"/sites/{w.site_a1.id}/referrals",
@@ -295,6 +318,7 @@ def test_payloads_come_back_escaped_everywhere(client, make, target, payload, lo
 
 
 NAME_FIELDS = {
+    "project name (new)",
     "user name (new)",
     "user name (edit)",
     "site name (new)",
