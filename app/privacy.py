@@ -72,6 +72,16 @@ class TargetFacts:
     parental_leave: bool | None = None
     sfi_interrupted_before: bool | None = None
 
+    @classmethod
+    def of(cls, referral: Referral) -> "TargetFacts":
+        """The facts a referral holds: every referral of one consent holds the same."""
+        return cls(
+            referral.gender,
+            referral.has_child_0_6,
+            referral.parental_leave,
+            referral.sfi_interrupted_before,
+        )
+
 
 @dataclass(frozen=True)
 class ContactView:
@@ -185,29 +195,17 @@ def record_consent(
     db.session.add(consent)
     db.session.flush()
     db.session.add(ContactDetails(**sealed_columns(consent.id, contact, crypto.keyring().current)))
-    due = add_working_days(local_today(), org.first_contact_working_days)
-    referrals = []
-    for service in services:
-        referral = Referral(
-            organisation_id=org.id,
-            site_id=site.id,
-            service_id=service.id,
-            consent=consent,
+    referrals = [
+        new_referral(
+            consent,
+            service.id,
             language=language,
             interpreter_needed=interpreter_needed,
-            created_by_id=by.id,
-            due_date=due,
-            follow_up_date=due,
-            gender=facts.gender,
-            has_child_0_6=facts.has_child_0_6,
-            parental_leave=facts.parental_leave,
-            sfi_interrupted_before=facts.sfi_interrupted_before,
+            facts=facts,
+            by=by,
         )
-        referral.events.append(
-            ReferralEvent(by_id=by.id, kind="created", to_status=ReferralStatus.NEW)
-        )
-        db.session.add(referral)
-        referrals.append(referral)
+        for service in services
+    ]
     db.session.flush()
     for referral in referrals:
         audit.record(
@@ -231,6 +229,41 @@ def record_consent(
         follow_up_version=follow_up_text.version if follow_up_text else None,
     )
     return consent
+
+
+def new_referral(
+    consent: Consent,
+    service_id: int,
+    *,
+    language: str,
+    interpreter_needed: bool,
+    facts: TargetFacts,
+    by: User,
+) -> Referral:
+    """One new referral on `consent` (which covers the service and its disclosure), added to
+    the session: status new, first contact due in the organisation's working days, a "created"
+    event. The caller flushes and audits. Made here for a new consent, and by the follow-up
+    area when an interrupted start is referred again."""
+    org = db.session.get(Organisation, consent.organisation_id)
+    due = add_working_days(local_today(), org.first_contact_working_days)
+    referral = Referral(
+        organisation_id=consent.organisation_id,
+        site_id=consent.site_id,
+        service_id=service_id,
+        consent=consent,
+        language=language,
+        interpreter_needed=interpreter_needed,
+        created_by_id=by.id,
+        due_date=due,
+        follow_up_date=due,
+        gender=facts.gender,
+        has_child_0_6=facts.has_child_0_6,
+        parental_leave=facts.parental_leave,
+        sfi_interrupted_before=facts.sfi_interrupted_before,
+    )
+    referral.events.append(ReferralEvent(by_id=by.id, kind="created", to_status=ReferralStatus.NEW))
+    db.session.add(referral)
+    return referral
 
 
 def contact_details(

@@ -25,8 +25,8 @@ from ..choices import (
     SfiLevel,
 )
 from ..extensions import db
-from ..models import FollowUp, Organisation, Referral, ReferralEvent, User, utcnow
-from ..workdays import STOCKHOLM, add_working_days, is_working_day, local_today
+from ..models import FollowUp, Organisation, Referral, User, utcnow
+from ..workdays import STOCKHOLM, is_working_day, local_today
 
 DEFAULT_MONTHS = (3, 6, 12)
 # The longest interval an organisation may set: three years after the start.
@@ -236,29 +236,17 @@ def record(
 
 
 def refer_again(referral: Referral, *, by: User) -> Referral:
-    """A new referral to the same service on the same consent (it covers that service and
-    its disclosure), made as app.privacy.record_consent makes one: status new, the first
-    contact due in the organisation's working days, a "created" event and its audit event.
-    The target-group facts are the same visitor's, as on every referral of one consent."""
-    org = db.session.get(Organisation, referral.organisation_id)
-    due = add_working_days(local_today(), org.first_contact_working_days)
-    new = Referral(
-        organisation_id=referral.organisation_id,
-        site_id=referral.site_id,
-        service_id=referral.service_id,
-        consent_id=referral.consent_id,
+    """A new referral to the same service on the same consent (it covers that service and its
+    disclosure), made as a new consent makes one (app.privacy.new_referral), with the same
+    visitor's target-group facts, and its audit event."""
+    new = privacy.new_referral(
+        referral.consent,
+        referral.service_id,
         language=referral.language,
         interpreter_needed=referral.interpreter_needed,
-        created_by_id=by.id,
-        due_date=due,
-        follow_up_date=due,
-        gender=referral.gender,
-        has_child_0_6=referral.has_child_0_6,
-        parental_leave=referral.parental_leave,
-        sfi_interrupted_before=referral.sfi_interrupted_before,
+        facts=privacy.TargetFacts.of(referral),
+        by=by,
     )
-    new.events.append(ReferralEvent(by_id=by.id, kind="created", to_status=ReferralStatus.NEW))
-    db.session.add(new)
     db.session.flush()
     audit.record(
         "referral_created",

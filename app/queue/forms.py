@@ -3,32 +3,16 @@ change made on an out-of-date screen is refused instead of overwriting someone e
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField
+from wtforms import HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 from ..choices import AttemptChannel, AttemptResult, ReasonCode, ReferralStatus
+from ..form_fields import DayField
 from ..workdays import local_today
 from .workflow import MANUAL_OUTCOMES
-
-
-class DayField(DateField):
-    """A date input whose parse error is our own translated message."""
-
-    def process_formdata(self, valuelist):
-        raw = valuelist[0].strip() if valuelist else ""
-        if not raw:
-            self.data = None
-            return
-        try:
-            self.data = dt.date.fromisoformat(raw)
-        except ValueError as error:
-            self.data = None
-            raise ValueError(_l("Skriv datumet som ÅÅÅÅ-MM-DD.")) from error
 
 
 def date_required(_form, field):
