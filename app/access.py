@@ -16,6 +16,9 @@ from .choices import Role
 
 PUBLIC = "public"
 ALL_STAFF = (Role.STAFF, Role.COORDINATOR, Role.ADMIN)
+# Who works the follow-up queues (referrals and the follow-ups months later): coordinators for
+# their services, admins for all.
+QUEUE_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 
 def public(view: Callable) -> Callable:

@@ -14,8 +14,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import privacy
-from ..access import roles
-from ..choices import Role
+from ..access import QUEUE_ROLES, roles
 from ..extensions import db
 from ..i18n import current_locale
 from ..models import FollowUp
@@ -24,9 +23,6 @@ from ..web import render
 from ..workdays import local_today
 from . import bp, queries, records
 from .forms import ResultForm
-
-# The queue's roles (app.queue.views): follow-ups are worked in the coordinators' queues.
-QUEUE_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 
 def follow_up_page(item: FollowUp, form: ResultForm | None = None, status: int = 200, **extra):

@@ -19,13 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit, privacy
-from ..access import roles
+from ..access import QUEUE_ROLES, roles
 from ..choices import (
     AttemptChannel,
     AttemptResult,
     ReasonCode,
     ReferralStatus,
-    Role,
 )
 from ..extensions import db
 from ..followup import queries as follow_ups
@@ -37,9 +36,6 @@ from ..web import is_htmx, local_path, paginate, render
 from ..workdays import local_today
 from . import bp, queries, workflow
 from .forms import ActionForm, AssignForm, AttemptForm, FollowUpForm, StatusForm
-
-QUEUE_ROLES = (Role.COORDINATOR, Role.ADMIN)
-
 
 OPTION = Markup('<option value="{}">{}</option>')
 
