@@ -358,13 +358,12 @@ def test_the_list_is_paginated_scoped_and_counted_in_sql(client, signed_in, make
     assert "Sida 2 av 2" in second
 
 
-def test_the_list_links_to_the_report_once_it_exists(client, signed_in, app, make, org, sites):
+def test_the_list_and_the_form_link_to_the_report(client, signed_in, make, org, sites):
     project = make.project(org, sites=sites)
-    html = client.get("/projects/").get_data(as_text=True)
-    if "stats.project_report" in app.view_functions:
-        assert f"/stats/projects/{project.id}" in html
-    else:
-        assert "Inte ännu" in html
+    report = f'href="/stats/projects/{project.id}"'
+    assert report in client.get("/projects/").get_data(as_text=True)
+    assert report in client.get(f"/projects/{project.id}/edit").get_data(as_text=True)
+    assert "/stats/projects/" not in client.get("/projects/new").get_data(as_text=True)
 
 
 def test_admins_find_projects_in_the_menu_and_on_the_admin_page(

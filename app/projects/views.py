@@ -1,7 +1,7 @@
 """The projects pages, for admins: the organisation's projects, a new one, one edited (its
 targets replaced), one deleted after a confirmation. The report is the statistics area's."""
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -25,15 +25,6 @@ from .queries import (
     site_counts,
     site_options,
 )
-
-REPORT = "stats.project_report"
-
-
-def report_url(project: Project) -> str | None:
-    """The project's report, once the statistics area has it."""
-    if REPORT not in current_app.view_functions:
-        return None
-    return url_for(REPORT, project_id=project.id)
 
 
 def refuse_foreign_ids() -> None:
@@ -101,7 +92,7 @@ def show_form(form: ProjectForm, project: Project | None, status: int | None = N
         project=project,
         rows=form.shown_rows(),
         column_label=column_label,
-        report_url=report_url(project) if project else None,
+        report_url=url_for("stats.project_report", project_id=project.id) if project else None,
     )
     return page, status or form_status(form)
 
@@ -118,8 +109,7 @@ def name_taken(form: ProjectForm, project: Project | None):
 def index():
     page = paginate(projects_query(current_user))
     counts = site_counts(p.id for p in page.items)
-    reports = {p.id: report_url(p) for p in page.items}
-    return render("projects/index.html", page=page, counts=counts, reports=reports)
+    return render("projects/index.html", page=page, counts=counts)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
