@@ -1,10 +1,12 @@
-"""The visitors' programme (area: programme): /<lang>/programme and a site's programme in every
-language and direction, cancelled and moved sessions as visitors see them, the calendar feed
-parsed back with the icalendar library (across a change to summer time), the A4 poster with
-its QR code, the 404s, kiosk mode, a bounded number of SQL statements, and the demo data."""
+"""The visitors' programme (area: programme): /<lang>/programme (every site's next few sessions)
+and a site's programme in every language and direction, cancelled and moved sessions as
+visitors see them, the calendar feed parsed back with the icalendar library (across a change
+to summer time), the A4 poster with its QR code, the 404s, kiosk mode, a bounded number of SQL
+statements, and the demo data."""
 
 import gzip
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
@@ -27,7 +29,8 @@ from app.models import (
 )
 from app.programme import public
 from app.programme.demo import seed_demo_programme
-from app.programme.weekly import monday_of
+from app.programme.queries import sessions_between
+from app.programme.weekly import NEXT_SHOWN, monday_of
 from app.workdays import local_today
 
 ARABIC_NAME = "مقهى اللغة"
@@ -175,6 +178,70 @@ def test_the_programme_lists_every_active_site_and_leaves_out_past_days(
     assert "Stängda förskolan" not in page and "Hemligt" not in page
     assert "08:00–09:00" not in page  # yesterday is over
     assert f'href="/en/programme/{other.id}"' in page
+
+
+def index_sections(page: str) -> dict[str, list[str]]:
+    """The index's sites by name, each with the times of its sessions in the order shown."""
+    sections = page.split('<section class="programme-site"')[1:]
+    found = {}
+    for section in sections:
+        name = re.search(r'class="programme-site-title"><a [^>]*>([^<]+)</a>', section)[1]
+        found[name] = re.findall(r'class="programme-time" dir="ltr">([^<]+)<', section)
+    return found
+
+
+def test_the_index_shows_each_sites_next_few_sessions_in_order_from_today(
+    client, make, org, cafe, today
+):
+    """The index lists NEXT_SHOWN sessions a site, the earliest first from today's (the
+    database numbers them per site); the site's own page keeps the whole two weeks."""
+    assert NEXT_SHOWN == 3
+    site = cafe.site
+    story = make.activity(site, name="Sagostund")
+    ended = make.activity(site, name="Avslutad aktivitet", is_active=False)
+    # Made out of order, so the order is the query's and not the insertion's.
+    make.activity_session(cafe, on=today + timedelta(days=7), start=time(8), end=time(8, 30))
+    make.activity_session(cafe, on=today + timedelta(days=1), start=time(13), end=time(13, 45))
+    make.activity_session(cafe, on=today, start=time(14), end=time(15))
+    make.activity_session(story, on=today, start=time(9), end=time(10))
+    make.activity_session(story, on=today - timedelta(days=1), start=time(7), end=time(7, 30))
+    make.activity_session(ended, on=today, start=time(6), end=time(6, 30))  # takes no place
+    other = make.site(org=org, name="Öppna förskolan Söder")
+    song = make.activity(other, name="Sångstund")
+    for days in (4, 3, 2, 1):
+        start, end = time(10 + days), time(10 + days, 30)
+        make.activity_session(song, on=today + timedelta(days=days), start=start, end=end)
+    page = client.get("/sv/programme").get_data(as_text=True)
+    shown = index_sections(page)
+    assert shown == {
+        "Öppna förskolan Norr": ["09:00–10:00", "14:00–15:00", "13:00–13:45"],
+        "Öppna förskolan Söder": ["11:00–11:30", "12:00–12:30", "13:00–13:30"],
+    }
+    assert "Sagostund" in page and '<span class="badge">Idag</span>' in page
+    assert "Avslutad aktivitet" not in page and "07:00–07:30" not in page
+    # Each site links to its whole programme and to its calendar.
+    for one in (site, other):
+        assert f'href="/sv/programme/{one.id}" aria-describedby="site-{one.id}">Hela' in page
+        assert f'href="/sv/programme/{one.id}#subscribe"' in page
+    # The site's own page still shows every session of the two weeks.
+    whole = client.get(f"/sv/programme/{site.id}").get_data(as_text=True)
+    for times in ("09:00–10:00", "14:00–15:00", "13:00–13:45", "08:00–08:30"):
+        assert f'dir="ltr">{times}<' in whole, times
+    assert "08:00–08:30" not in page
+
+
+def test_a_site_with_nothing_coming_says_so_on_the_index(client, make, org, cafe, today):
+    quiet = make.site(org=org, name="Öppna förskolan Tyst")
+    later = make.activity(quiet, name="Sommarfest")
+    make.activity_session(later, on=monday_of(today) + timedelta(weeks=2))  # after next week
+    make.activity_session(later, on=today - timedelta(days=1))  # over
+    make.activity_session(cafe, on=today)
+    page = client.get("/sv/programme").get_data(as_text=True)
+    section = page.split(f'aria-labelledby="site-{quiet.id}"')[1].split("</section>")[0]
+    assert "Inga aktiviteter de närmaste två veckorna." in section
+    assert "programme-session" not in section and "Sommarfest" not in page
+    assert f'href="/sv/programme/{quiet.id}"' in section
+    assert index_sections(page)["Öppna förskolan Norr"] == ["10:00–12:00"]
 
 
 def test_public_pages_link_to_the_programme_and_the_site_page_shows_it(client, cafe, today, make):
@@ -351,7 +418,7 @@ def test_a_fuller_week_gets_smaller_type_on_the_poster(client, cafe, today, make
 
 
 def test_the_programme_page_runs_the_same_number_of_statements_however_many_sessions(
-    client, make, org, cafe, today
+    app, client, make, org, cafe, today
 ):
     other = make.site(org=org)
     make.activity_session(cafe, on=today)
@@ -367,9 +434,17 @@ def test_the_programme_page_runs_the_same_number_of_statements_however_many_sess
                 )
     with StatementCounter() as many:
         page = client.get("/sv/programme").get_data(as_text=True)
-    assert page.count('<li class="programme-session') == 1 + 30 * 4
+    # The index reads each site's next few only; the site's page has all of its sessions.
+    assert page.count('<li class="programme-session') == 2 * NEXT_SHOWN
     assert len(many.statements) == len(few.statements), many.statements
     assert len(few.statements) <= 6, few.statements
+    whole = client.get(f"/sv/programme/{cafe.site_id}").get_data(as_text=True)
+    assert whole.count('<li class="programme-session') == 1 + 15 * 4
+    # Bounded in SQL: the database sends no more rows than the index shows.
+    with app.test_request_context():
+        sites = [cafe.site_id, other.id]
+        rows = sessions_between(sites, today, today + timedelta(7), "sv", NEXT_SHOWN)
+    assert Counter(row.session.site_id for row in rows) == dict.fromkeys(sites, NEXT_SHOWN)
 
 
 # ---------------------------------------------------------------- demo data
@@ -424,9 +499,14 @@ def test_the_demo_programme_fills_this_week_and_next_at_both_sites(client, make,
     past = [s for s in sessions if s.on_date < today and s.status == SessionStatus.SCHEDULED]
     recorded = db.session.scalar(select(func.count()).select_from(SessionAttendance))
     assert past and recorded == len(past)
-    # And visitors read it: Arabic texts on the Arabic programme, light on a phone.
-    page = client.get("/ar/programme").get_data(as_text=True)
-    assert "الوالدية في السويد" in page or "SFI للآباء والأمهات في إجازة الوالدين" in page
+    # And visitors read it: Arabic texts on the sites' Arabic programmes, the index light on
+    # a phone with each site's next few sessions.
+    pages = "".join(
+        client.get(f"/ar/programme/{site.id}").get_data(as_text=True) for site in (north, south)
+    )
+    assert "الوالدية في السويد" in pages or "SFI للآباء والأمهات في إجازة الوالدين" in pages
+    index = client.get("/ar/programme").get_data(as_text=True)
+    assert [len(times) for times in index_sections(index).values()] == [NEXT_SHOWN] * 2
     assert first_view_bytes(client, "/ar/programme") <= 30 * 1024
 
 

@@ -1,5 +1,6 @@
-"""The visitors' programme (area: programme): this week and next per site in the visitor's
-language, the calendar feed (.ics) per site and locale, and the printable weekly poster.
+"""The visitors' programme (area: programme): an index of every site's next few sessions, this
+week and next per site in the visitor's language, the calendar feed (.ics) per site and
+locale, and the printable weekly poster.
 Public pages under /<lang>/programme, light like info's (its base template, cacheable for
 visitors, no script needed); they answer as info's pages do (`info.pages`)."""
 
@@ -23,6 +24,7 @@ from .weekly import (
     coming_weeks,
     languages_note,
     monday_of,
+    next_sessions,
     one_week,
     programmes,
 )
@@ -54,7 +56,8 @@ bp.add_app_template_global(coming_at, "programme_coming")
 @bp.get("/<locale:lang>/programme")
 @public
 def public_index(lang: str):
-    """Every open preschool's programme, this week and next."""
+    """Every open preschool with its next few sessions and a link to its whole programme:
+    all sites' two weeks on one page weighed too much on a visitor's phone."""
     if lang not in CONTENT_LOCALES:
         return wrong_locale(lang, "programme.public_index")
     org = public_organisation()
@@ -62,7 +65,7 @@ def public_index(lang: str):
         "programme/public_index.html",
         lang=lang,
         org=org,
-        programmes=coming_weeks(public_sites(org), lang),
+        programmes=next_sessions(public_sites(org), lang),
     )
 
 

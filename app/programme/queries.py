@@ -1,6 +1,7 @@
 """(area: programme) Reads of the programme: the names of kinds and activities in the reader's
 language (one rule, the services' fallback), the sessions of some sites between two dates with
-their names in the same query, the sessions a user may act on, and the clash check of a room."""
+their names in the same query (all of them, or each site's first few, numbered in SQL), the
+sessions a user may act on, and the clash check of a room."""
 
 from dataclasses import dataclass
 from datetime import date, time
@@ -109,6 +110,10 @@ class SessionRow:
         return self.session.status == SessionStatus.CANCELLED
 
 
+# The order sessions are listed in, everywhere: by day, by time, then by activity.
+SESSION_ORDER = (ActivitySession.on_date, ActivitySession.start_time, ActivitySession.activity_id)
+
+
 def sessions_query(locale: str) -> Select:
     return (
         select(
@@ -125,23 +130,42 @@ def sessions_query(locale: str) -> Select:
         .join(Activity, Activity.id == ActivitySession.activity_id)
         .join(Site, Site.id == ActivitySession.site_id)
         .where(Activity.is_active)
-        .order_by(ActivitySession.on_date, ActivitySession.start_time, Activity.id)
+        .order_by(*SESSION_ORDER)
         # Whether attendance is recorded shows on the Today screen: one query, not one a row.
         .options(selectinload(ActivitySession.attendance))
     )
 
 
 def sessions_between(
-    site_ids_: list[int], first: date, last: date, locale: str
+    site_ids_: list[int], first: date, last: date, locale: str, per_site: int | None = None
 ) -> list[SessionRow]:
-    """Sessions of `site_ids_` from `first` to `last` (cancelled ones too), named in `locale`."""
+    """Sessions of `site_ids_` from `first` to `last` (cancelled ones too), named in `locale`.
+    With `per_site`, only each site's first `per_site` of them: the database numbers every
+    site's sessions in the order they are listed (ROW_NUMBER, SQLite 3.25+ and PostgreSQL),
+    so names and attendance are read for the rows shown only, in the same two statements."""
     if not site_ids_:
         return []
-    query = sessions_query(locale).where(
+    within = (
         ActivitySession.site_id.in_(site_ids_),
         ActivitySession.on_date >= first,
         ActivitySession.on_date <= last,
     )
+    query = sessions_query(locale).where(*within)
+    if per_site is not None:
+        numbered = (
+            select(
+                ActivitySession.id,
+                func.row_number()
+                .over(partition_by=ActivitySession.site_id, order_by=SESSION_ORDER)
+                .label("place"),
+            )
+            .join(Activity, Activity.id == ActivitySession.activity_id)
+            .where(Activity.is_active, *within)  # an inactive activity's session takes no place
+            .subquery()
+        )
+        query = query.join(numbered, numbered.c.id == ActivitySession.id).where(
+            numbered.c.place <= per_site
+        )
     return [SessionRow(*row) for row in db.session.execute(query)]
 
 

@@ -1,7 +1,8 @@
 """(area: programme) The visitors' weeks: the sessions of some sites between two days, named
 in the reader's language, grouped per site, per week (Monday to Sunday) and per day. One
 query for the sessions of every site, one for the kinds' names, whatever the number of
-sessions: the public programme, a site's page and the poster all read them here."""
+sessions: the public programme, a site's page and the poster all read them here. The index
+of every site's programme reads only each site's next few (`next_sessions`)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from ..workdays import local_today
 from .queries import SessionRow, kind_labels, sessions_between
 
 WEEKS_SHOWN = 2  # this week and next on the public pages
+NEXT_SHOWN = 3  # a site's next sessions on the index of every site's programme
 FEED_WEEKS = 8  # the calendar feed: from this week's Monday, eight weeks
 
 
@@ -57,6 +59,11 @@ class Programme:
     weeks: tuple[Week, ...]
     labels: dict[str, str]  # kind code -> its name in the reader's language
     today: date
+
+    @property
+    def days(self) -> tuple[Day, ...]:
+        """Every day with a session, across the weeks."""
+        return tuple(day for week in self.weeks for day in week.days)
 
     @property
     def is_empty(self) -> bool:
@@ -119,13 +126,16 @@ def group_weeks(rows: list[SessionRow], first_monday: date, weeks: int) -> tuple
     return tuple(found)
 
 
-def programmes(sites: list[Site], locale: str, first: date, last: date) -> list[Programme]:
+def programmes(
+    sites: list[Site], locale: str, first: date, last: date, per_site: int | None = None
+) -> list[Programme]:
     """Each site's sessions from `first` to `last` (cancelled ones too, so visitors see them),
-    in weeks from the Monday of `first`; in the order of `sites`."""
+    or only its first `per_site` of them, in weeks from the Monday of `first`; in the order
+    of `sites`."""
     if not sites:
         return []
     labels = kind_labels(sites[0].organisation_id, locale)
-    rows = sessions_between([s.id for s in sites], first, last, locale)
+    rows = sessions_between([s.id for s in sites], first, last, locale, per_site)
     per_site: dict[int, list[SessionRow]] = defaultdict(list)
     for row in rows:
         per_site[row.session.site_id].append(row)
@@ -138,10 +148,20 @@ def programmes(sites: list[Site], locale: str, first: date, last: date) -> list[
     ]
 
 
-def coming_weeks(sites: list[Site], locale: str, weeks: int = WEEKS_SHOWN) -> list[Programme]:
-    """From today to the Sunday `weeks` weeks on: what a visitor can still come to."""
+def coming_weeks(
+    sites: list[Site], locale: str, weeks: int = WEEKS_SHOWN, per_site: int | None = None
+) -> list[Programme]:
+    """From today to the Sunday `weeks` weeks on: what a visitor can still come to (at most
+    `per_site` sessions of each site, the first ones)."""
     today = local_today()
-    return programmes(sites, locale, today, monday_of(today) + timedelta(weeks=weeks, days=-1))
+    last = monday_of(today) + timedelta(weeks=weeks, days=-1)
+    return programmes(sites, locale, today, last, per_site)
+
+
+def next_sessions(sites: list[Site], locale: str, count: int = NEXT_SHOWN) -> list[Programme]:
+    """Each site's next `count` sessions, today's included, within this week and next: the
+    index of every site's programme, light on a phone; a site's own page shows them all."""
+    return coming_weeks(sites, locale, per_site=count)
 
 
 def one_week(site: Site, locale: str, monday: date) -> Programme:

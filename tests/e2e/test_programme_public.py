@@ -1,7 +1,7 @@
-"""The visitors' programme in a real browser, on the demo's programme: right to left and no
-wider than a 360 px phone in Arabic (WCAG 1.4.10; test_reflow.py sweeps every locale),
-accessible by axe, and the weekly poster printed by Chromium as exactly one A4 page, in
-Swedish, Arabic and Tigrinya."""
+"""The visitors' programme in a real browser, on the demo's programme: the index of each site's
+next few sessions and a site's two weeks, right to left and no wider than a 360 px phone in
+Arabic (WCAG 1.4.10; test_reflow.py sweeps every locale), accessible by axe, and the weekly
+poster printed by Chromium as exactly one A4 page, in Swedish, Arabic and Tigrinya."""
 
 from __future__ import annotations
 
@@ -38,11 +38,17 @@ def test_the_programme_is_right_to_left_and_fits_a_phone(new_page, live_server):
     picture = first.locator(".programme-pictogram").bounding_box()
     words = first.locator(".programme-name").bounding_box()
     assert picture["x"] > words["x"], "in Arabic the pictogram stands at the right, first"
-    assert (
-        page.locator(".programme-session.is-cancelled").count()
-        + page.locator(".programme-session.is-moved").count()
-        == 2
-    ), "the demo's cancelled and moved sessions are shown"
+    # The index: each site's next few sessions, with a way to its whole programme.
+    assert page.locator(".programme-site").count() == 2
+    for site in page.locator(".programme-site").all():
+        assert 0 < site.locator(".programme-session").count() <= 3
+        assert site.locator('a[href^="/ar/programme/"].button').count() == 2
+    changed = 0
+    for path in (f"/ar/programme/{north}", f"/ar/programme/{site_id(live_server, SOUTH)}"):
+        page.goto(path)
+        changed += page.locator(".programme-session.is-cancelled").count()
+        changed += page.locator(".programme-session.is-moved").count()
+    assert changed == 2, "the demo's cancelled and moved sessions are shown on their sites' pages"
     # The README's picture (docs/screenshots/programme-ar-phone.png): one site's programme.
     page.goto(f"/ar/programme/{north}")
     assert_accessible(page)
