@@ -21,6 +21,29 @@
     input.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // Tapping (or tabbing to) a count selects it, so typing replaces it: "0" then 7 gives "7",
+  // not "07". A tap's mouseup would clear the selection in some browsers (Safari), so the
+  // mouseup right after the focusing tap is ignored.
+  var justFocused = null;
+
+  function countInput(target) {
+    return target && target.matches && target.matches("[data-stepper] input[type=number]") ? target : null;
+  }
+
+  document.addEventListener("focusin", function (event) {
+    var input = countInput(event.target);
+    if (!input || input.value === "") { return; }
+    justFocused = input;
+    input.select();
+  });
+
+  document.addEventListener("mouseup", function (event) {
+    if (justFocused && event.target === justFocused) { event.preventDefault(); }
+    justFocused = null;
+  });
+
+  document.addEventListener("keydown", function () { justFocused = null; });
+
   // htmx swaps in a fresh form after each save; reveal its buttons too.
   document.addEventListener("htmx:load", function (event) { reveal(event.target); });
   reveal(document);

@@ -19,7 +19,7 @@ from app.models import (
     SessionAttendance,
     Site,
 )
-from tests.e2e.helpers import screenshot, sign_in
+from tests.e2e.helpers import screenshot, sign_in, tab_to
 from tests.e2e.steps import NORTH
 from tests.factories import Factory
 
@@ -97,6 +97,40 @@ def test_attendance_is_recorded_in_four_taps_from_the_today_screen(new_page, log
                 (ActivitySession, ActivitySession.id),
             ):
                 db.session.execute(delete(model).where(column == session_id))
+            db.session.execute(delete(Activity).where(Activity.id == activity_id))
+            db.session.commit()
+            db.session.remove()
+
+
+def test_a_tapped_count_is_replaced_by_what_is_typed(new_page, logins, live_server):
+    """A count field showing "0" becomes "7", not "07", when tapped and 7 typed: on the session
+    page, by Tab there, and on the Today screen's visit form (the same steppers)."""
+    activity_id, session_id = make_session_today(live_server)
+    try:
+        page = new_page("tablet", "sv")
+        sign_in(page, logins["staff"])
+        expect(page).to_have_url(re.compile(r"/sites/\d+/today$"))
+        today = page.locator("#record-form")
+        expect(today.locator("input#women")).to_have_value("0")
+        today.locator("input#women").tap()
+        page.keyboard.type("7")
+        expect(today.locator("input#women")).to_have_value("7")
+
+        page.goto(f"/programme/sessions/{session_id}")
+        form = page.locator("#attendance form")
+        women, men = form.locator("input#women"), form.locator("input#men")
+        expect(women).to_have_value("0")
+        women.tap()
+        page.keyboard.type("7")
+        expect(women).to_have_value("7")
+        tab_to(page, men)
+        page.keyboard.type("3")
+        expect(men).to_have_value("3")
+        page.keyboard.type("1")  # typing on adds digits; only focusing selects
+        expect(men).to_have_value("31")
+    finally:
+        with live_server.app.app_context():
+            db.session.execute(delete(ActivitySession).where(ActivitySession.id == session_id))
             db.session.execute(delete(Activity).where(Activity.id == activity_id))
             db.session.commit()
             db.session.remove()
