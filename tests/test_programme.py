@@ -3,11 +3,13 @@ the rules that refuse a schedule, a change or attendance with a message and stor
 cancelling and moving sessions, attendance from the Today screen, a visit counted as attending,
 outreach contacts, and who may do what."""
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from app import languages
 from app.choices import Role, SessionStatus
 from app.extensions import db
 from app.models import (
@@ -328,6 +330,22 @@ def test_attendance_is_stored_as_counts_and_shown_on_the_today_screen(client, ma
     db.session.expire_all()
     row = db.session.get(SessionAttendance, session.id)
     assert row.women == 5 and [lang.code for lang in row.languages] == ["ar"]
+
+
+def test_the_session_page_lists_the_activitys_own_languages_first(client, make, site, staff):
+    session = make.activity_session(make.activity(site, languages=["so", "ar"]))
+    client.post(
+        f"/programme/sessions/{session.id}/attendance",
+        data=attendance_form(languages=["so", "fi"]),
+    )
+    page = client.get(f"/programme/sessions/{session.id}").get_data(as_text=True)
+    chips = re.findall(r'name="languages" value="([^"]+)"( checked)?', page)
+    codes = [code for code, _checked in chips]
+    # Arabiska before somaliska (alphabetical among its own), then the rest as before.
+    assert codes[:2] == ["ar", "so"]
+    rest = [n.code for n in languages.sorted_names("sv", exclude={"ar", "so"})]
+    assert codes[2:] == rest and len(codes) == len(set(codes))
+    assert sorted(code for code, checked in chips if checked) == ["fi", "so"]
 
 
 @pytest.mark.parametrize(

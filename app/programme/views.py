@@ -316,6 +316,13 @@ def session_page(session, attendance_form=None, change_form=None, status: int = 
             },
         )
     selected = frozenset(attendance_form.languages.data or ())
+    # The activity's own languages first (alphabetical), then every other one as before.
+    named = languages.names(current_locale())
+    own_codes = (row.languages if row else session.activity.languages) or []
+    own = sorted(
+        (named[code] for code in set(own_codes) if code in named), key=lambda n: n.name.casefold()
+    )
+    own_set = frozenset(n.code for n in own)
     return (
         render_template(
             "programme/session.html",
@@ -325,7 +332,9 @@ def session_page(session, attendance_form=None, change_form=None, status: int = 
             form=attendance_form,
             change_form=change_form,
             refusal=records.attendance_refusal(session),
-            language_chips=languages.chips(current_locale(), frozenset(), selected),
+            own_languages=own,
+            selected_languages=selected,
+            language_chips=languages.chips(current_locale(), own_set, selected - own_set),
             kind_labels=kind_labels(current_user.organisation_id, current_locale()),
             visits=visits_of_the_day(session, current_user)
             if not records.attendance_refusal(session)
