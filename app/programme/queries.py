@@ -114,8 +114,8 @@ class SessionRow:
 SESSION_ORDER = (ActivitySession.on_date, ActivitySession.start_time, ActivitySession.activity_id)
 
 
-def sessions_query(locale: str) -> Select:
-    return (
+def sessions_query(locale: str, with_attendance: bool = True) -> Select:
+    query = (
         select(
             ActivitySession,
             activity_text_column("name", locale),
@@ -131,18 +131,26 @@ def sessions_query(locale: str) -> Select:
         .join(Site, Site.id == ActivitySession.site_id)
         .where(Activity.is_active)
         .order_by(*SESSION_ORDER)
-        # Whether attendance is recorded shows on the Today screen: one query, not one a row.
-        .options(selectinload(ActivitySession.attendance))
     )
+    # Whether attendance is recorded shows on the Today screen: one query, not one a row.
+    # Visitors never see it, so the public programme does not read it.
+    return query.options(selectinload(ActivitySession.attendance)) if with_attendance else query
 
 
 def sessions_between(
-    site_ids_: list[int], first: date, last: date, locale: str, per_site: int | None = None
+    site_ids_: list[int],
+    first: date,
+    last: date,
+    locale: str,
+    per_site: int | None = None,
+    *,
+    with_attendance: bool = True,
 ) -> list[SessionRow]:
     """Sessions of `site_ids_` from `first` to `last` (cancelled ones too), named in `locale`.
     With `per_site`, only each site's first `per_site` of them: the database numbers every
     site's sessions in the order they are listed (ROW_NUMBER, SQLite 3.25+ and PostgreSQL),
-    so names and attendance are read for the rows shown only, in the same two statements."""
+    so names and attendance are read for the rows shown only, in the same two statements.
+    Without `with_attendance` (the public programme) attendance is not read: one statement."""
     if not site_ids_:
         return []
     within = (
@@ -150,7 +158,7 @@ def sessions_between(
         ActivitySession.on_date >= first,
         ActivitySession.on_date <= last,
     )
-    query = sessions_query(locale).where(*within)
+    query = sessions_query(locale, with_attendance).where(*within)
     if per_site is not None:
         numbered = (
             select(

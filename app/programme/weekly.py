@@ -131,11 +131,13 @@ def programmes(
 ) -> list[Programme]:
     """Each site's sessions from `first` to `last` (cancelled ones too, so visitors see them),
     or only its first `per_site` of them, in weeks from the Monday of `first`; in the order
-    of `sites`."""
+    of `sites`. For visitors: the sessions' attendance is not read."""
     if not sites:
         return []
     labels = kind_labels(sites[0].organisation_id, locale)
-    rows = sessions_between([s.id for s in sites], first, last, locale, per_site)
+    rows = sessions_between(
+        [s.id for s in sites], first, last, locale, per_site, with_attendance=False
+    )
     per_site: dict[int, list[SessionRow]] = defaultdict(list)
     for row in rows:
         per_site[row.session.site_id].append(row)
