@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import (
     Activity,
     ActivitySession,
+    ActivityTranslation,
     AttendanceLanguage,
     SessionAttendance,
     Site,
@@ -58,6 +59,24 @@ def make_session_today(live_server) -> tuple[int, int]:
     return ids
 
 
+def remove_session(live_server, activity_id: int, session_id: int) -> None:
+    """Back to the shared demo data as the other tests know it; the activity's name too, as
+    SQLite may give the next activity the same id."""
+    with live_server.app.app_context():
+        for model, column in (
+            (AttendanceLanguage, AttendanceLanguage.session_id),
+            (SessionAttendance, SessionAttendance.session_id),
+            (ActivitySession, ActivitySession.id),
+        ):
+            db.session.execute(delete(model).where(column == session_id))
+        db.session.execute(
+            delete(ActivityTranslation).where(ActivityTranslation.activity_id == activity_id)
+        )
+        db.session.execute(delete(Activity).where(Activity.id == activity_id))
+        db.session.commit()
+        db.session.remove()
+
+
 def test_attendance_is_recorded_in_four_taps_from_the_today_screen(new_page, logins, live_server):
     activity_id, session_id = make_session_today(live_server)
     try:
@@ -90,16 +109,7 @@ def test_attendance_is_recorded_in_four_taps_from_the_today_screen(new_page, log
             assert stored.men == stored.children_0_1 == stored.conversations == 0
             db.session.remove()
     finally:
-        with live_server.app.app_context():  # the shared demo data as the other tests know it
-            for model, column in (
-                (AttendanceLanguage, AttendanceLanguage.session_id),
-                (SessionAttendance, SessionAttendance.session_id),
-                (ActivitySession, ActivitySession.id),
-            ):
-                db.session.execute(delete(model).where(column == session_id))
-            db.session.execute(delete(Activity).where(Activity.id == activity_id))
-            db.session.commit()
-            db.session.remove()
+        remove_session(live_server, activity_id, session_id)
 
 
 def test_a_tapped_count_is_replaced_by_what_is_typed(new_page, logins, live_server):
@@ -129,8 +139,4 @@ def test_a_tapped_count_is_replaced_by_what_is_typed(new_page, logins, live_serv
         page.keyboard.type("1")  # typing on adds digits; only focusing selects
         expect(men).to_have_value("31")
     finally:
-        with live_server.app.app_context():
-            db.session.execute(delete(ActivitySession).where(ActivitySession.id == session_id))
-            db.session.execute(delete(Activity).where(Activity.id == activity_id))
-            db.session.commit()
-            db.session.remove()
+        remove_session(live_server, activity_id, session_id)
