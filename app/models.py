@@ -157,7 +157,23 @@ class User(UserMixin, db.Model):
 class Visit(db.Model):
     """One visiting group: counts and categories only, never anything that names a person."""
 
-    __table_args__ = (Index("ix_visit_site_date", "site_id", "visit_date"),)
+    __table_args__ = (
+        Index("ix_visit_site_date", "site_id", "visit_date"),
+        # The programme's figures (app.stats.programme) count the visits attending a period's
+        # sessions: their adults, children and new people come from this index alone instead of
+        # one table read per visit (some 62,000 a year on the bench's data).
+        Index(
+            "ix_visit_session_counts",
+            "session_id",
+            "women",
+            "men",
+            "other_adults",
+            "children_0_1",
+            "children_1_3",
+            "children_3_6",
+            "is_new",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))

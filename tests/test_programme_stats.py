@@ -391,12 +391,12 @@ def test_xlsx_has_the_same_lines_with_shown_counts_as_numbers(client, login, wor
     assert share[1] == pytest.approx(0.4)
 
 
-def dashboard_statements(client) -> list[str]:
+def dashboard_statements(client, period=MARCH) -> list[str]:
     seen = []
     listener = lambda *args: seen.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        assert client.get("/stats/", query_string=MARCH).status_code == 200
+        assert client.get("/stats/", query_string=period).status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     # The signed-in user and her organisation are read again after a commit: not the figures.
@@ -424,6 +424,45 @@ def test_dashboard_statements_do_not_grow_with_the_sessions(client, login, world
     assert len(programme) == 2  # sessions with their languages, the people informed
     # Nothing reads sessions or contacts one by one: each statement aggregates.
     assert all("count(" in s.lower() or "sum(" in s.lower() for s in programme)
+
+
+def test_the_year_dashboard_with_the_programme_runs_a_fixed_few_statements(
+    client, login, world, make
+):
+    """The year's dashboard (the bench's dashboard_year, target at most 10 statements): every
+    statement it runs, the signed-in user's included, is counted, on the first view (the
+    referral figures computed) and once they are cached, with sessions, counted visits,
+    languages and outreach in many months of the year."""
+    year = {"period": "year", "on": "2026-03-10"}
+    cafe = make.activity(world["north"], "open_session", "Öppet")
+    for month in range(1, 13):
+        for day in (3, 17):
+            on = date(2026, month, day)
+            session = make.activity_session(cafe, on=on, start=time(8), end=time(9))
+            attend(session, ("ar", "so"), women=2, children_1_3=1)
+            make.visit(world["north"], on=on, session_id=session.id, is_new=True)
+            inform(world["south"], on, "library", 2)
+    db.session.commit()
+    login(world["admin"])
+
+    def every_statement() -> list[str]:
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/stats/", query_string=year).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT"))]
+
+    first = every_statement()
+    cached = every_statement()
+    # 7 once the referral figures are cached (the bench counts 8 with its sign-in's reload),
+    # 4 more to compute them: none grows with the sessions, visits or months.
+    assert len(cached) <= 7, cached
+    assert len(first) <= 11, first
+    programme = [s for s in cached if "activity_session" in s or "information_contact" in s]
+    assert len(programme) == 2
 
 
 def test_a_future_session_is_neither_held_nor_cancelled(app, make):
