@@ -6,11 +6,11 @@ Every figure is counted in the database, two statements for the whole section wh
 data. One reads the sessions of the period (`organisation_id = … AND on_date BETWEEN …`, the
 index ix_activity_session_org_date; with a chosen site `site_id = …` on
 ix_activity_session_site_date) with their attendance and the visits counted as attending them
-(Visit.session_id, ix_visit_session_id), once, as a common table expression, and groups it
-twice: by kind, site, bucket, status and reason, and by the languages spoken at the held ones.
-The other reads the information contacts by bucket and place (ix_information_contact_site_date).
-The groups that came after outreach and the visits at outreach places are in the visit
-summaries (app.stats.summary) and come with the visit figures.
+(Visit.session_id; their counts from ix_visit_session_counts alone), once, as a common table
+expression, and groups it twice: by kind, site, bucket, status and reason, and by the
+languages spoken at the held ones. The other reads the information contacts by bucket and
+place (ix_information_contact_site_date). The groups that came after outreach and the visits at
+outreach places are in the visit summaries (app.stats.summary) and come with the visit figures.
 
 A session is *held* when it was not cancelled and its day has come (today included); only held
 sessions' attendance is counted. A session's attendance is its SessionAttendance row plus the
