@@ -191,7 +191,7 @@ class Visit(db.Model):
     # happened when it was outreach (a choices.OutreachPlace code; None is the site's room);
     # and whether the group first heard of the open preschool from outreach.
     session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("activity_session.id", ondelete="SET NULL"), index=True
+        ForeignKey("activity_session.id", ondelete="SET NULL")  # ix_visit_session_counts leads
     )
     outreach_place: Mapped[str | None] = mapped_column(String(20))
     after_outreach: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

@@ -1,7 +1,9 @@
 """Index the visits counted as attending a session with the counts the programme's figures
 read (area: stats, issue 19): the year's dashboard read some 62,000 visits one table row at a
 time through ix_visit_session_id; with their adults, children and newness in the index the
-counts come from it alone.
+counts come from it alone. It starts with session_id, so it also serves what
+ix_visit_session_id served (a session's visits; the foreign key's ON DELETE SET NULL), which is
+dropped: one index less to write on every visit.
 """
 
 from alembic import op
@@ -24,8 +26,10 @@ COLUMNS = [
 def upgrade():
     with op.batch_alter_table("visit", schema=None) as batch_op:
         batch_op.create_index("ix_visit_session_counts", COLUMNS, unique=False)
+        batch_op.drop_index("ix_visit_session_id")
 
 
 def downgrade():
     with op.batch_alter_table("visit", schema=None) as batch_op:
+        batch_op.create_index("ix_visit_session_id", ["session_id"], unique=False)
         batch_op.drop_index("ix_visit_session_counts")
