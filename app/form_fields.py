@@ -1,9 +1,10 @@
-"""Form fields every area's forms share, with their messages translated."""
+"""Form fields and rules every area's forms share, with their messages translated."""
 
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField
+from wtforms.validators import ValidationError
 
 
 class DayField(DateField):
@@ -24,3 +25,14 @@ class DayField(DateField):
         except ValueError as error:
             self.data = None
             raise ValueError(_l("Skriv datumet som ÅÅÅÅ-MM-DD.")) from error
+
+
+def one_of(values, message):
+    """A coded choice's value must be one of `values` (or empty when the field is optional):
+    the list is checked here, with our message, not by WTForms' English one."""
+
+    def check(_form, field):
+        if field.data and field.data not in values:
+            raise ValidationError(message)
+
+    return check

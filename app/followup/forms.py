@@ -7,19 +7,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import InputRequired
 from wtforms.widgets import HiddenInput
 
 from ..choices import FollowUpResult, InterruptionReason, SfiLevel
+from ..form_fields import one_of
 from . import records
-
-
-def _one_of(values, message):
-    def check(_form, field):
-        if field.data and field.data not in values:
-            raise ValidationError(message)
-
-    return check
 
 
 class ResultForm(FlaskForm):
@@ -30,18 +23,18 @@ class ResultForm(FlaskForm):
         validate_choice=False,
         validators=[
             InputRequired(_l("Välj ett resultat.")),
-            _one_of(set(FollowUpResult), _l("Välj ett resultat.")),
+            one_of(set(FollowUpResult), _l("Välj ett resultat.")),
         ],
     )
     sfi_level = SelectField(
         _l("Kurs som hon har gått klart (valfri)"),
         validate_choice=False,
-        validators=[_one_of(set(SfiLevel), _l("Välj en kurs i listan."))],
+        validators=[one_of(set(SfiLevel), _l("Välj en kurs i listan."))],
     )
     reason_code = SelectField(
         _l("Orsak till avbrottet"),
         validate_choice=False,
-        validators=[_one_of(set(InterruptionReason), _l("Välj en orsak i listan."))],
+        validators=[one_of(set(InterruptionReason), _l("Välj en orsak i listan."))],
     )
     re_refer = BooleanField(_l("Gör en ny hänvisning till samma tjänst"))
 

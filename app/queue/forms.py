@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Optional, StopValidation, Validati
 from wtforms.widgets import HiddenInput
 
 from ..choices import AttemptChannel, AttemptResult, ReasonCode, ReferralStatus
-from ..form_fields import DayField
+from ..form_fields import DayField, one_of
 from ..workdays import local_today
 from .workflow import MANUAL_OUTCOMES
 
@@ -20,16 +20,6 @@ def date_required(_form, field):
     DataRequired would replace with "required")."""
     if field.data is None and not field.process_errors:
         raise StopValidation(_l("Fyll i ett datum."))
-
-
-def _one_of(values, message):
-    """A select's value must be one of `values` (or empty when the field is optional)."""
-
-    def check(_form, field):
-        if field.data and field.data not in values:
-            raise ValidationError(message)
-
-    return check
 
 
 class ActionForm(FlaskForm):
@@ -43,7 +33,7 @@ class StatusForm(ActionForm):
     reason_code = SelectField(
         _l("Orsak (valfri)"),
         validate_choice=False,
-        validators=[_one_of(set(ReasonCode), _l("Välj en orsak i listan."))],
+        validators=[one_of(set(ReasonCode), _l("Välj en orsak i listan."))],
     )
     follow_up_date = DayField(_l("Nästa uppföljning"), validators=[Optional()])
 
@@ -66,7 +56,7 @@ class AttemptForm(ActionForm):
         validate_choice=False,
         validators=[
             InputRequired(_l("Välj en kanal.")),
-            _one_of(set(AttemptChannel), _l("Välj en kanal.")),
+            one_of(set(AttemptChannel), _l("Välj en kanal.")),
         ],
     )
     result = SelectField(
@@ -75,7 +65,7 @@ class AttemptForm(ActionForm):
         validate_choice=False,
         validators=[
             InputRequired(_l("Välj ett resultat.")),
-            _one_of(set(AttemptResult), _l("Välj ett resultat.")),
+            one_of(set(AttemptResult), _l("Välj ett resultat.")),
         ],
     )
     on_date = DayField(_l("Datum"), validators=[date_required])
