@@ -78,6 +78,16 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
         SMTP_HOST=None,
         SMTP_PORT=25,
         SMTP_FROM="noreply@localhost",
+        # Text messages to visitors (app/outbox.py): "46elks" or "twilio" (any API that speaks
+        # Twilio's Messages resource), its base URL, account and secret, and the sender shown.
+        # None: SMS stay queued until one is configured.
+        SMS_PROVIDER=None,
+        SMS_API_URL=None,
+        SMS_API_USER=None,
+        SMS_API_PASSWORD=None,
+        SMS_FROM="Bro",
+        # How often `flask send-outbox` tries a message before marking it failed.
+        OUTBOX_MAX_ATTEMPTS=8,
         TRUST_PROXY=False,
         # Keys of the contact details (app/crypto.py); None: instance/keys/contact-keys.json.
         CONTACT_KEY_FILE=None,
@@ -91,6 +101,11 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
         "PUBLIC_ORGANISATION",
         "SMTP_HOST",
         "SMTP_FROM",
+        "SMS_PROVIDER",
+        "SMS_API_URL",
+        "SMS_API_USER",
+        "SMS_API_PASSWORD",
+        "SMS_FROM",
         "CONTACT_KEY_FILE",
     ):
         if os.environ.get(name):
@@ -98,7 +113,12 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
     for name in ("SESSION_COOKIE_SECURE", "TRUST_PROXY"):
         if os.environ.get(name):
             app.config[name] = os.environ[name].lower() in ("1", "true", "yes")
-    for name in ("SESSION_IDLE_MINUTES", "SMTP_PORT", "BACKUP_RETENTION_DAYS"):
+    for name in (
+        "SESSION_IDLE_MINUTES",
+        "SMTP_PORT",
+        "BACKUP_RETENTION_DAYS",
+        "OUTBOX_MAX_ATTEMPTS",
+    ):
         if os.environ.get(name):
             app.config[name] = int(os.environ[name])
     if os.environ.get("DATABASE_URL"):
@@ -171,6 +191,7 @@ AREAS = (
     "referrals",
     "queue",
     "followup",
+    "partners",
     "info",
     "programme",
     "projects",

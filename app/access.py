@@ -19,6 +19,8 @@ ALL_STAFF = (Role.STAFF, Role.COORDINATOR, Role.ADMIN)
 # Who works the follow-up queues (referrals and the follow-ups months later): coordinators for
 # their services, admins for all.
 QUEUE_ROLES = (Role.COORDINATOR, Role.ADMIN)
+# People at a receiving service: their inbound referrals only (app/partners).
+PARTNER_ROLES = (Role.PARTNER,)
 
 
 def public(view: Callable) -> Callable:

@@ -52,6 +52,9 @@ class Role(Labelled):
     STAFF = "staff"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    # A person at a receiving service (an SFI school's admissions, Arbetsförmedlingen...): works
+    # only the inbound referrals to the services of their partner organisation.
+    PARTNER = "partner"
 
 
 class PartOfDay(Labelled):
@@ -136,6 +139,10 @@ class Outcome(Labelled):
     NOT_ELIGIBLE = "not_eligible"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
+    # Set only by a receiving service declining (choices.DeclineReason): it had no place, or
+    # said no for another reason.
+    NO_PLACE = "no_place"
+    DECLINED_BY_SERVICE = "declined_by_service"
 
 
 class AttemptChannel(Labelled):
@@ -158,6 +165,7 @@ LABELS.update(
         (Role.STAFF, _l("Personal")),
         (Role.COORDINATOR, _l("Samordnare")),
         (Role.ADMIN, _l("Administratör")),
+        (Role.PARTNER, _l("Mottagande verksamhet")),
         (PartOfDay.MORNING, _l("Förmiddag")),
         (PartOfDay.AFTERNOON, _l("Eftermiddag")),
         (VisitCount.WOMEN, _l("Kvinnor")),
@@ -188,6 +196,8 @@ LABELS.update(
         (Outcome.NOT_ELIGIBLE, _l("Inte behörig")),
         (Outcome.WITHDRAWN, _l("Återkallad")),
         (Outcome.EXPIRED, _l("Löpte ut")),
+        (Outcome.NO_PLACE, _l("Ingen plats")),
+        (Outcome.DECLINED_BY_SERVICE, _l("Mottagaren sa nej")),
         (AttemptChannel.PHONE, _l("Telefonsamtal")),
         (AttemptChannel.SMS, _l("Sms")),
         (AttemptChannel.EMAIL, _l("E-post")),
@@ -242,6 +252,7 @@ class EventKind(Labelled):
     ASSIGNED = "assigned"
     ATTEMPT = "attempt"
     FOLLOW_UP = "follow_up"
+    PARTNER = "partner"  # a step recorded by the receiving service (choices.PartnerStep)
 
 
 LABELS.update(
@@ -251,6 +262,7 @@ LABELS.update(
         (EventKind.ASSIGNED, _l("Ny ansvarig")),
         (EventKind.ATTEMPT, _l("Kontaktförsök")),
         (EventKind.FOLLOW_UP, _l("Uppföljning planerad")),
+        (EventKind.PARTNER, _l("Steg hos mottagaren")),
         (BestTime.MORNING, _l("Förmiddag (9–12)")),
         (BestTime.LUNCH, _l("Lunchtid (12–13)")),
         (BestTime.AFTERNOON, _l("Eftermiddag (13–16)")),
@@ -347,6 +359,10 @@ class ConsentPurpose(Labelled):
 
     REFERRAL = "referral"
     FOLLOW_UP = "follow_up"
+    # Not consents: the texts of the messages sent to a visitor who chose a channel, kept as
+    # consent texts are (versions per locale, draft or published), with placeholders.
+    MESSAGE_CONFIRMATION = "message_confirmation"
+    MESSAGE_BOOKED = "message_booked"
 
 
 class Gender(Labelled):
@@ -434,6 +450,8 @@ LABELS.update(
     [
         (ConsentPurpose.REFERRAL, _l("Hänvisning")),
         (ConsentPurpose.FOLLOW_UP, _l("Uppföljning senare")),
+        (ConsentPurpose.MESSAGE_CONFIRMATION, _l("Meddelande: bekräftelse")),
+        (ConsentPurpose.MESSAGE_BOOKED, _l("Meddelande: bokad tid")),
         (Gender.WOMAN, _l("Kvinna")),
         (Gender.MAN, _l("Man")),
         (Gender.OTHER, _l("Annat kön")),
@@ -470,6 +488,83 @@ LABELS.update(
         (Indicator.WORK_OR_STUDIES, _l("I arbete eller studier efter insatsen")),
         (Indicator.WORK_PLACEMENTS, _l("I praktik efter insatsen")),
         (Indicator.CONVERSATIONS, _l("Enskilda samtal")),
+    ]
+)
+
+
+class PartnerKind(Labelled):
+    """What kind of organisation receives referrals."""
+
+    SCHOOL = "school"
+    STATE_AGENCY = "state_agency"
+    MUNICIPAL_UNIT = "municipal_unit"
+    CIVIL_SOCIETY = "civil_society"
+
+
+class PartnerStep(Labelled):
+    """What a receiving service records on an inbound referral (app/partners/workflow.py maps
+    each onto the referral's status and outcome)."""
+
+    RECEIVED = "received"
+    CONTACTED = "contacted"
+    BOOKED = "booked"
+    STARTED = "started"
+    DECLINED = "declined"
+
+
+class DeclineReason(Labelled):
+    """Why a receiving service declined a referral."""
+
+    NOT_ELIGIBLE = "not_eligible"
+    NO_PLACE = "no_place"
+    COULD_NOT_REACH = "could_not_reach"
+    OTHER = "other"
+
+
+class MessageChannel(Labelled):
+    """How a visitor chose to hear about her referral; none chosen: no messages at all."""
+
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class MessageKind(Labelled):
+    CONFIRMATION = "confirmation"  # the referral is made: the code and what happens next
+    BOOKED = "booked"  # the receiving service booked a date
+
+
+class MessageStatus(Labelled):
+    QUEUED = "queued"  # waiting for `flask send-outbox`, or for the next try
+    SENDING = "sending"  # claimed by one run of send-outbox
+    SENT = "sent"
+    FAILED = "failed"  # the provider refused it (a bad number), or it gave up after retries
+    CANCELLED = "cancelled"  # consent withdrawn or erased before it was sent
+
+
+LABELS.update(
+    [
+        (PartnerKind.SCHOOL, _l("Skola")),
+        (PartnerKind.STATE_AGENCY, _l("Statlig myndighet")),
+        (PartnerKind.MUNICIPAL_UNIT, _l("Kommunal verksamhet")),
+        (PartnerKind.CIVIL_SOCIETY, _l("Civilsamhälle")),
+        (PartnerStep.RECEIVED, _l("Mottagen")),
+        (PartnerStep.CONTACTED, _l("Kontaktad")),
+        (PartnerStep.BOOKED, _l("Tid bokad")),
+        (PartnerStep.STARTED, _l("Har börjat")),
+        (PartnerStep.DECLINED, _l("Nej från mottagaren")),
+        (DeclineReason.NOT_ELIGIBLE, _l("Inte behörig")),
+        (DeclineReason.NO_PLACE, _l("Ingen plats")),
+        (DeclineReason.COULD_NOT_REACH, _l("Gick inte att nå")),
+        (DeclineReason.OTHER, _l("Annat skäl")),
+        (MessageChannel.SMS, _l("Sms")),
+        (MessageChannel.EMAIL, _l("E-post")),
+        (MessageKind.CONFIRMATION, _l("Bekräftelse")),
+        (MessageKind.BOOKED, _l("Bokad tid")),
+        (MessageStatus.QUEUED, _l("Väntar på att skickas")),
+        (MessageStatus.SENDING, _l("Skickas")),
+        (MessageStatus.SENT, _l("Skickat")),
+        (MessageStatus.FAILED, _l("Kunde inte skickas")),
+        (MessageStatus.CANCELLED, _l("Stoppat")),
     ]
 )
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .choices import (
@@ -64,6 +65,13 @@ class Organisation(db.Model):
         String(40), default="3,6,12", server_default="3,6,12"
     )
     follow_up_max_days: Mapped[int] = mapped_column(Integer, default=400, server_default="400")
+    # (area: partners) Working days a receiving service has to acknowledge a new referral
+    # before it is flagged overdue on both sides, and whether its users must use two-factor
+    # sign-in (the default: they read contact details of people they have never met).
+    partner_ack_working_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    partner_require_2fa: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=sa_true()
+    )
     # Counts every committed change to the organisation's referrals and anonymous interest,
     # so cached referral statistics know when they are out of date (app.stats.cache).
     stats_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -92,6 +100,37 @@ site_services = db.Table(
         "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True, index=True
     ),
 )
+
+
+# The services a partner organisation receives referrals for.
+partner_services = db.Table(
+    "partner_service",
+    db.Column("partner_id", ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True),
+    db.Column(
+        "service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+
+class Partner(db.Model):
+    """A receiving service outside the open preschool (an SFI school's admissions, the
+    employment service's contact, the preschool placement office, a civil-society group):
+    its users (role partner) see and work the referrals to its services (area: partners)."""
+
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))  # choices.PartnerKind
+    # Who a visitor calls about a booked time: put in the booking message.
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    services: Mapped[list[Service]] = relationship(
+        secondary=partner_services, order_by="Service.sort_order"
+    )
 
 
 class Site(db.Model):
@@ -136,8 +175,11 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     last_site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The partner organisation of a user with role partner; None for everyone else.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
 
     organisation: Mapped[Organisation] = relationship()
+    partner: Mapped[Partner | None] = relationship()
     sites: Mapped[list[Site]] = relationship(secondary=site_memberships, order_by="Site.name")
     services: Mapped[list[Service]] = relationship(
         secondary=service_coordinators, back_populates="coordinators"
@@ -390,6 +432,9 @@ class Consent(db.Model):
     # The follow-up text version the visitor agreed to (area: followup): she may be contacted
     # again about how it went. None: no such agreement, follow-ups are recorded anonymously.
     follow_up_text_id: Mapped[int | None] = mapped_column(ForeignKey("consent_text.id"))
+    # The channel she chose for messages about her referral (choices.MessageChannel); None:
+    # she gets none.
+    message_channel: Mapped[str | None] = mapped_column(String(10))
 
     consent_text: Mapped[ConsentText] = relationship(foreign_keys=[consent_text_id])
     follow_up_text: Mapped[ConsentText | None] = relationship(foreign_keys=[follow_up_text_id])
@@ -466,6 +511,15 @@ class Referral(db.Model):
     has_child_0_6: Mapped[bool | None] = mapped_column(Boolean)
     parental_leave: Mapped[bool | None] = mapped_column(Boolean)
     sfi_interrupted_before: Mapped[bool | None] = mapped_column(Boolean)
+    # The receiving service's side (area: partners): the date by which it should acknowledge
+    # the referral (the organisation's partner_ack_working_days after it was made), when it
+    # did, its last step (choices.PartnerStep) and a booked time and place. The place is
+    # erased with the contact details.
+    ack_due_date: Mapped[date | None] = mapped_column(Date)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime)
+    partner_step: Mapped[str | None] = mapped_column(String(20))
+    appointment_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC
+    appointment_place: Mapped[str | None] = mapped_column(String(200))
 
     service: Mapped[Service] = relationship()
     site: Mapped[Site] = relationship()
@@ -527,6 +581,39 @@ class ReferralEvent(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     by: Mapped[User | None] = relationship(foreign_keys=[by_id])
+
+
+class OutboxMessage(db.Model):
+    """A message to a visitor waiting to be sent, or sent: `flask send-outbox` sends it, never
+    the request that queued it, so a provider being down loses nothing. Recipient and text are
+    personal data: sealed by app.privacy like the contact details, removed once sent, and
+    erased (an unsent one cancelled) with the consent. What stays is anonymous: kind, channel,
+    status, attempts."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consent.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # choices.MessageKind
+    channel: Mapped[str] = mapped_column(String(10))  # choices.MessageChannel
+    locale: Mapped[str] = mapped_column(String(12))
+    # One message per key, ever: queueing the same message twice stores one row, and the key
+    # goes to the provider with it.
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    recipient_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(12), default="queued")  # choices.MessageStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(120))  # coded, never personal data
+    provider_ref: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class AnonymousInterest(db.Model):

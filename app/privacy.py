@@ -172,12 +172,14 @@ def record_consent(
     by: User,
     follow_up_text: ConsentText | None = None,
     facts: TargetFacts | None = None,
+    message_channel: str | None = None,
 ) -> Consent:
     """One consent, its contact details and one referral per service, in the caller's transaction.
 
     `follow_up_text`: the follow-up text the visitor also agreed to, if she did (she may then be
     contacted again later, and her contact details are kept until the last follow-up); `facts`
-    are stored on every referral."""
+    are stored on every referral; `message_channel` (choices.MessageChannel) is how she chose
+    to hear about her referral, None for no messages."""
     org = site.organisation
     facts = facts or TargetFacts()
     consent = Consent(
@@ -191,6 +193,7 @@ def record_consent(
         reference_code=new_reference_code(),
         recorded_by_id=by.id,
         follow_up_text_id=follow_up_text.id if follow_up_text else None,
+        message_channel=message_channel,
     )
     db.session.add(consent)
     db.session.flush()
@@ -245,7 +248,8 @@ def new_referral(
     event. The caller flushes and audits. Made here for a new consent, and by the follow-up
     area when an interrupted start is referred again."""
     org = db.session.get(Organisation, consent.organisation_id)
-    due = add_working_days(local_today(), org.first_contact_working_days)
+    today = local_today()
+    due = add_working_days(today, org.first_contact_working_days)
     referral = Referral(
         organisation_id=consent.organisation_id,
         site_id=consent.site_id,
@@ -256,6 +260,7 @@ def new_referral(
         created_by_id=by.id,
         due_date=due,
         follow_up_date=due,
+        ack_due_date=add_working_days(today, org.partner_ack_working_days),
         gender=facts.gender,
         has_child_0_6=facts.has_child_0_6,
         parental_leave=facts.parental_leave,

@@ -13,10 +13,12 @@ from .choices import Role
 from .extensions import db
 from .models import (
     Consent,
+    Partner,
     Referral,
     Service,
     Site,
     User,
+    partner_services,
     service_coordinators,
     site_memberships,
 )
@@ -90,3 +92,30 @@ def consents_query(user: User) -> Select:
 
 def consent_for_user(user: User, consent_id: int) -> Consent:
     return one_or_404(consents_query(user).where(Consent.id == consent_id))
+
+
+def partner_referrals_query(user: User) -> Select:
+    """Referrals a partner user may see: to a service their (active) partner organisation
+    receives, in their organisation, whose consent covers disclosure to the receiving service
+    and is neither withdrawn nor erased. Nobody else's, and nothing of a visit."""
+    received = (
+        select(partner_services.c.service_id)
+        .join(Partner, Partner.id == partner_services.c.partner_id)
+        .where(Partner.id == user.partner_id, Partner.is_active)
+    )
+    return (
+        select(Referral)
+        .join(Consent, Consent.id == Referral.consent_id)
+        .where(
+            Referral.organisation_id == user.organisation_id,
+            Referral.service_id.in_(received),
+            Consent.disclosure_agreed,
+            Consent.withdrawn_at.is_(None),
+            Consent.erased_at.is_(None),
+        )
+    )
+
+
+def partner_referral_for_user(user: User, referral_id: int) -> Referral:
+    """One referral a partner user may see, or 404."""
+    return one_or_404(partner_referrals_query(user).where(Referral.id == referral_id))

@@ -13,6 +13,7 @@ from app.choices import (
     ConsentTextStatus,
     FollowUpStatus,
     Outcome,
+    PartnerKind,
     ReferralStatus,
     Role,
     TranslationStatus,
@@ -25,6 +26,7 @@ from app.models import (
     ConsentText,
     FollowUp,
     Organisation,
+    Partner,
     Referral,
     Service,
     ServiceTranslation,
@@ -168,21 +170,48 @@ class Factory:
         language: str = "ar",
         interpreter_needed: bool = False,
         consent_text: ConsentText | None = None,
+        email: str | None = None,
+        message_channel: str | None = None,
     ) -> Consent:
-        """A consent with contact details and one referral per service, as staff record it."""
+        """A consent with contact details and one referral per service, as staff record it.
+        With a `message_channel` it is recorded as the flow does (no message is queued here:
+        the flow queues the confirmation, app.outbox)."""
         text = consent_text or self.consent_text(site.organisation)
         consent = privacy.record_consent(
             site=site,
             services=services,
             consent_text=text,
             method=ConsentMethod.TABLET,
-            contact=privacy.ContactInput(first_name=first_name, phone_e164=phone),
+            contact=privacy.ContactInput(first_name=first_name, phone_e164=phone, email=email),
             language=language,
             interpreter_needed=interpreter_needed,
             by=by,
+            message_channel=message_channel,
         )
         self._commit()
         return consent
+
+    def partner(
+        self,
+        org: Organisation,
+        services: list[Service],
+        name: str | None = None,
+        kind: str = PartnerKind.SCHOOL,
+        **kw,
+    ) -> Partner:
+        """A partner organisation receiving referrals to `services` (area: partners)."""
+        partner = Partner(
+            organisation_id=org.id, name=name or f"Mottagare {self._next()}", kind=kind, **kw
+        )
+        partner.services = list(services)
+        return self._save(partner)
+
+    def partner_user(self, partner: Partner, **kw) -> User:
+        """A user of `partner` (role partner), with a TOTP secret so no enrolment stands in
+        the way unless a test wants it."""
+        kw.setdefault("totp_secret", "JBSWY3DPEHPK3PXP")
+        org = self.session.get(Organisation, partner.organisation_id)
+        return self.user(org, Role.PARTNER, partner_id=partner.id, **kw)
 
     def follow_up(
         self,

@@ -24,6 +24,8 @@ ACTORS = (
     "staff_a2",
     "coordinator_x",
     "coordinator_y",
+    "partner_x",
+    "partner_y",
     "admin_b",
     "admin_a",
 )
@@ -68,6 +70,11 @@ def _build_world(make) -> World:
         "admin_a": make.user(org_a, Role.ADMIN, name="Admin A"),
         "admin_b": make.user(org_b, Role.ADMIN, name="Admin B"),
     }
+    # Receiving services (issue 21): one for service X, one for service Y.
+    partner_x = make.partner(org_a, [x], name="SFI-skolan")
+    partner_y = make.partner(org_a, [y], name="Förskoleantagningen")
+    w.users["partner_x"] = make.partner_user(partner_x, name="Partner X")
+    w.users["partner_y"] = make.partner_user(partner_y, name="Partner Y")
     staff_b = make.user(org_b, Role.STAFF, sites=[b1], name="Staff B1")
     consent = make.referral_consent(a1, [x], by=w.users["staff_a1"])
     consent_b = make.referral_consent(b1, [bx], by=staff_b)
@@ -87,6 +94,7 @@ def _build_world(make) -> World:
         "consent_b1": consent_b,
         "text_a": consent.consent_text,
         "staff_b1": staff_b,
+        "partner_ax": partner_x,
     }
     activity = make.activity(a1)
     schedule = ActivitySchedule(
@@ -142,6 +150,7 @@ PARAMETERS = {
     "session_id": lambda w: w.session_a1.id,
     "follow_up_id": lambda w: w.follow_up_a1_x.id,
     "project_id": lambda w: w.project_a.id,
+    "partner_id": lambda w: w.partner_ax.id,
 }
 
 # Actors for whom the record behind a parameter is out of scope, so the answer must be 404.
@@ -151,7 +160,8 @@ SCOPE = {
     "site_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b"},
     # Only the recorder edits or undoes a visit, and only on its day (issue 4).
     "visit_id": {"staff_a2", "coordinator_x", "coordinator_y", "admin_b", "admin_a"},
-    "referral_id": {"staff_a2", "coordinator_y", "admin_b"},
+    # A partner sees only referrals to the services its organisation receives.
+    "referral_id": {"staff_a2", "coordinator_y", "partner_y", "admin_b"},
     # Receipts, extracts and withdrawal: staff of the consent's site, a coordinator of one of
     # its referrals' services, an admin of the organisation (issue 16 closed the hole where
     # any coordinator of the organisation could withdraw any consent).
@@ -168,6 +178,8 @@ SCOPE = {
     "follow_up_id": {"staff_a2", "coordinator_y", "admin_b"},
     # A project is the organisation's: its admins keep it, its coordinators read its report.
     "project_id": {"admin_b"},
+    # A partner organisation is the organisation's: its admins keep it.
+    "partner_id": {"admin_b"},
     "lang": set(),
     "slug": set(),
     "code": set(),

@@ -16,13 +16,14 @@ ROLES_THAT_CAN_BE_REQUIRED = (Role.COORDINATOR, Role.ADMIN)
 
 
 def must_enrol(user: User) -> bool:
-    """The organisation requires two-factor for this user's role and they have no secret."""
+    """The organisation requires two-factor for this user's role and they have no secret.
+    Partners (people at a receiving service) have their own setting, on by default."""
     # Role and secret first: staff never cost the organisation lookup on each request.
-    return (
-        user.role in ROLES_THAT_CAN_BE_REQUIRED
-        and not user.totp_secret
-        and user.organisation.require_2fa
-    )
+    if user.totp_secret:
+        return False
+    if user.role == Role.PARTNER:
+        return user.organisation.partner_require_2fa
+    return user.role in ROLES_THAT_CAN_BE_REQUIRED and user.organisation.require_2fa
 
 
 def accepted_step(secret: str, code: str, last_step: int | None) -> int | None:

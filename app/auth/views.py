@@ -34,6 +34,7 @@ LANDING = {
     Role.STAFF: "visits.today",
     Role.COORDINATOR: "queue.index",
     Role.ADMIN: "admin.index",
+    Role.PARTNER: "partners.inbound",
 }
 
 # Pages a user who still has to set up two-factor may open; everything else waits.
