@@ -60,6 +60,13 @@ ACTION_LABELS = {
     "referral_created": _l("Hänvisning skapad"),
     "referral_updated": _l("Hänvisning ändrad"),
     "follow_up_recorded": _l("Uppföljning gjord"),
+    # the receiving services and the messages to visitors (issue 21)
+    "partner_contact_read": _l("Mottagaren visade kontaktuppgifter"),
+    "partner_step": _l("Mottagaren registrerade ett steg"),
+    "message_queued": _l("Meddelande till besökaren lagt i kö"),
+    "message_sent": _l("Meddelande till besökaren skickat"),
+    "message_failed": _l("Meddelande till besökaren kunde inte skickas"),
+    "status_lookup": _l("Besökaren tittade på sin hänvisning"),
     "retention_purge": _l("Gallring av kontaktuppgifter"),
     "keys_rotated": _l("Nycklar bytta"),
     # visits
@@ -99,6 +106,8 @@ ACTION_LABELS = {
     "project_created": _l("Projekt skapat"),
     "project_updated": _l("Projekt ändrat"),
     "project_deleted": _l("Projekt borttaget"),
+    "partner_created": _l("Mottagare skapad"),
+    "partner_changed": _l("Mottagare ändrad"),
     # exports and the log itself
     "export": _l("Statistik exporterad"),
     "audit_exported": _l("Loggen exporterad"),
@@ -125,6 +134,8 @@ OBJECT_LABELS = {
     "activity_session": _l("Tillfälle"),
     "information_contact": _l("Uppsökande kontakt"),
     "project": _l("Projekt"),
+    "partner": _l("Mottagare"),
+    "outbox_message": _l("Meddelande"),
 }
 
 
