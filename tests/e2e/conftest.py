@@ -3,7 +3,9 @@ HTTP server on a free port, on a fresh SQLite file migrated and seeded with the 
 
 Fixtures:
 - `live_server` (session): url, app, logins {role: Login(role, email, password)}, gettext().
-- `logins` (session): the demo logins by role ("staff", "coordinator", "admin").
+- `logins` (session): the demo logins by role ("staff", "coordinator", "admin", "partner").
+- `sms_provider` (session): a local HTTP server standing in for the SMS provider (46elks) the
+  live server sends through; `.received` lists every request it answered.
 - `new_page(viewport="desktop", locale="sv", javascript_enabled=True)`: a page in a fresh
   browser context (own cookies), its base URL set to the served app. At the end of the test it
   fails on CSP violations, script errors, broken static files and server errors (5xx).
@@ -15,11 +17,15 @@ where they fail, and where a run that skipped any of them fails too.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from flask_migrate import upgrade
@@ -140,9 +146,64 @@ def _check_catalogues() -> None:
         )
 
 
+@dataclass
+class SmsRequest:
+    path: str
+    headers: dict[str, str]
+    form: dict[str, str]
+
+
+@dataclass
+class SmsProvider:
+    """What the stand-in provider received, in order; `url` is the base the app is given."""
+
+    url: str
+    received: list[SmsRequest] = field(default_factory=list)
+
+    def to(self, number: str) -> list[SmsRequest]:
+        return [r for r in self.received if r.form.get("to") == number]
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """Serve the app over real HTTP in a thread, on a migrated and seeded SQLite file."""
+def sms_provider():
+    """A local HTTP server that answers as 46elks does (200, a JSON body with the message's id)
+    and records each request: the browser tests assert a text's delivery from what arrived."""
+    provider = SmsProvider("")
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            length = int(self.headers.get("Content-Length") or 0)
+            form = dict(parse_qsl(self.rfile.read(length).decode("utf-8")))
+            with lock:
+                provider.received.append(SmsRequest(self.path, dict(self.headers), form))
+                number = len(provider.received)
+            body = json.dumps(
+                {"id": f"s{number:032x}", "status": "created", "to": form.get("to")}
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # quiet: pytest shows what matters
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    provider.url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, name="e2e-sms", daemon=True)
+    thread.start()
+    yield provider
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, sms_provider):
+    """Serve the app over real HTTP in a thread, on a migrated and seeded SQLite file; its
+    text messages go to the local `sms_provider`, e-mail nowhere (no SMTP host)."""
     _check_catalogues()
     root = tmp_path_factory.mktemp("e2e")
     app = create_app(
@@ -155,6 +216,10 @@ def live_server(tmp_path_factory):
             "TRUST_PROXY": False,
             "PUBLIC_ORGANISATION": DEMO_ORG_SLUG,
             "SMTP_HOST": None,
+            "SMS_PROVIDER": "46elks",
+            "SMS_API_URL": sms_provider.url,
+            "SMS_API_USER": "u-e2e-test",
+            "SMS_API_PASSWORD": "e2e-test-secret",
             # The demo users' hashes and every sign-in through the browser are cheap.
             "ARGON2_PARAMETERS": CHEAP_ARGON2,
         }
