@@ -21,6 +21,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -72,6 +73,17 @@ class Organisation(db.Model):
     partner_require_2fa: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=sa_true()
     )
+    # (area: auth) Single sign-on (issue 22): whether a person the identity provider knows but
+    # the organisation does not is created (disabled, no sites, until an admin gives a role) or
+    # refused; whether the provider's MFA claim (`amr`, or one of the listed `acr` values)
+    # counts as the second factor; and the admin's map of the provider's group names to a
+    # role and sites (JSON: [{"group", "role", "site_ids"}]), the only way roles come from it.
+    sso_create_users: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
+    sso_trust_mfa: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    sso_mfa_acr: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    sso_groups: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     # Counts every committed change to the organisation's referrals and anonymous interest,
     # so cached referral statistics know when they are out of date (app.stats.cache).
     stats_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -160,6 +172,8 @@ class Site(db.Model):
 
 
 class User(UserMixin, db.Model):
+    __table_args__ = (Index("ix_user_oidc", "oidc_issuer", "oidc_sub", unique=True),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -177,6 +191,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # The partner organisation of a user with role partner; None for everyone else.
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    # (area: auth) The identity provider's account linked at the first single sign-on: its
+    # issuer and `sub` together (a `sub` is unique only within one issuer).
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_sub: Mapped[str | None] = mapped_column(String(255))
 
     organisation: Mapped[Organisation] = relationship()
     partner: Mapped[Partner | None] = relationship()
