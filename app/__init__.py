@@ -93,6 +93,11 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
         CONTACT_KEY_FILE=None,
         # How long backups are kept: `flask rotate-keys` destroys keys retired longer ago.
         BACKUP_RETENTION_DAYS=35,
+        # Operations (app/ops): the log's format ("json" or "text"), and who may read /metrics:
+        # addresses or networks (comma separated), or a request with this bearer token.
+        LOG_FORMAT="json",
+        METRICS_ALLOWED_IPS="",
+        METRICS_TOKEN=None,
     )
     app.config.from_pyfile("config.py", silent=True)
     for name in (
@@ -107,6 +112,9 @@ def configure_app(app: Flask, test_config: dict | None) -> None:
         "SMS_API_PASSWORD",
         "SMS_FROM",
         "CONTACT_KEY_FILE",
+        "LOG_FORMAT",
+        "METRICS_ALLOWED_IPS",
+        "METRICS_TOKEN",
     ):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
@@ -197,6 +205,7 @@ AREAS = (
     "projects",
     "stats",
     "admin",
+    "ops",
 )
 
 

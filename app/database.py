@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from .extensions import db
 
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 5
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
@@ -31,6 +32,9 @@ def configure_engine_options(app: Flask) -> None:
         options.setdefault("connect_args", {})["timeout"] = BUSY_TIMEOUT_MS / 1000
     else:
         options.setdefault("pool_pre_ping", True)
+        # A server that does not answer fails a connection in seconds, never hangs a request
+        # (or /readyz, app/ops/health.py).
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
 
 
 def release_session(_error: BaseException | None = None) -> None:

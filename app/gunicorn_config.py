@@ -6,6 +6,7 @@ workers an attacker gets several times the allowed guesses. Each worker says so 
 """
 
 import logging
+import os
 
 # The defaults the README's production steps use; the command line overrides them.
 bind = "127.0.0.1:8000"
@@ -30,3 +31,11 @@ def post_worker_init(worker) -> None:
     config = getattr(app, "config", None)
     if config is not None:
         check_limiter_storage(worker.cfg.workers, config["RATELIMIT_STORAGE_URI"], worker.log)
+
+
+def child_exit(_server, worker) -> None:
+    """Tell prometheus-client's multiprocess mode (app/metrics.py) that a worker is gone."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
