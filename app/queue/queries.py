@@ -1,5 +1,7 @@
 """Queries of the follow-up queues: which services and referrals a coordinator may see, the
-filtered and sorted queue, the tab counts (one GROUP BY) and a referral's timeline.
+filtered and sorted queue, the tab counts (one GROUP BY), a referral's timeline, its receiving
+side (the partner organisations, app.partners) and the messages sent to the visitor (app.outbox:
+their anonymous columns only, never the sealed recipient or text).
 
 Scope: a coordinator sees the services they are assigned to (`User.services`), an admin every
 service of the organisation. Anything else is answered with 404, as if it did not exist.
@@ -8,22 +10,26 @@ service of the organisation. Anything else is answered with 404, as if it did no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, literal, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
-from ..choices import ReferralStatus, Role
+from ..choices import MessageChannel, MessageKind, ReferralStatus, Role
 from ..extensions import db
 from ..models import (
+    OutboxMessage,
+    Partner,
     Referral,
     ReferralEvent,
     Service,
     Site,
     User,
+    partner_services,
     service_coordinators,
 )
+from ..partners.workflow import ack_overdue_clause
 from ..scope import one_or_404, services_query
 from ..workdays import local_today
 
@@ -136,6 +142,8 @@ class TabCount:
     tab: str
     total: int
     overdue: int
+    # Waiting for the receiving service's acknowledgement past its date (app.partners).
+    ack_overdue: int = 0
 
     @property
     def label(self) -> str:
@@ -156,19 +164,30 @@ def tab_counts(service: Service, today: date | None = None) -> list[TabCount]:
             Referral.status,
             func.count(),
             func.sum(case((overdue_expr(today), 1), else_=0)),
+            func.sum(case((ack_overdue_clause(today), 1), else_=0)),
         )
         .where(Referral.service_id == service.id, Referral.status.in_(OPEN_STATUSES))
         .group_by(Referral.status)
     )
-    closed = select(literal(ReferralStatus.CLOSED.value), func.count(), literal(0)).where(
-        Referral.service_id == service.id, Referral.status == ReferralStatus.CLOSED
-    )
+    closed = select(
+        literal(ReferralStatus.CLOSED.value), func.count(), literal(0), literal(0)
+    ).where(Referral.service_id == service.id, Referral.status == ReferralStatus.CLOSED)
     rows = db.session.execute(union_all(open_rows, closed)).all()
-    by_status = {status: (int(total), int(overdue or 0)) for status, total, overdue in rows}
-    counts = [TabCount(s, *by_status.get(s, (0, 0))) for s in TABS[1:]]
-    open_total = sum(c.total for c in counts if c.tab != ReferralStatus.CLOSED)
-    open_overdue = sum(c.overdue for c in counts if c.tab != ReferralStatus.CLOSED)
-    return [TabCount("open", open_total, open_overdue), *counts]
+    by_status = {
+        status: (int(total), int(overdue or 0), int(ack or 0))
+        for status, total, overdue, ack in rows
+    }
+    counts = [TabCount(s, *by_status.get(s, (0, 0, 0))) for s in TABS[1:]]
+    still_open = [c for c in counts if c.tab != ReferralStatus.CLOSED]
+    return [
+        TabCount(
+            "open",
+            sum(c.total for c in still_open),
+            sum(c.overdue for c in still_open),
+            sum(c.ack_overdue for c in still_open),
+        ),
+        *counts,
+    ]
 
 
 def site_choices(service: Service) -> list[tuple[int, str]]:
@@ -222,12 +241,13 @@ def my_tasks_query(user: User, today: date) -> Select:
 
 
 def timeline(referral: Referral) -> tuple[list[ReferralEvent], dict[int, str]]:
-    """A referral's events with the names they mention, in two queries whatever its length."""
+    """A referral's events with the names they mention, in two queries whatever its length.
+    A step by a receiving service's user names its partner organisation (loaded with it)."""
     events = list(
         db.session.scalars(
             select(ReferralEvent)
             .where(ReferralEvent.referral_id == referral.id)
-            .options(joinedload(ReferralEvent.by))
+            .options(joinedload(ReferralEvent.by).joinedload(User.partner))
             .order_by(ReferralEvent.at, ReferralEvent.id)
         )
     )
@@ -244,6 +264,7 @@ class ServiceCounts:
     new: int = 0
     open: int = 0
     overdue: int = 0
+    ack_overdue: int = 0  # not acknowledged by the receiving service in time
 
 
 def service_overview(service_ids: list[int], today: date) -> dict[int, ServiceCounts]:
@@ -256,11 +277,103 @@ def service_overview(service_ids: list[int], today: date) -> dict[int, ServiceCo
             func.sum(case((Referral.status == ReferralStatus.NEW, 1), else_=0)),
             func.count(),
             func.sum(case((overdue_expr(today), 1), else_=0)),
+            func.sum(case((ack_overdue_clause(today), 1), else_=0)),
         )
         .where(Referral.service_id.in_(service_ids), Referral.status != ReferralStatus.CLOSED)
         .group_by(Referral.service_id)
     ).all()
     counts = {service_id: ServiceCounts() for service_id in service_ids}
-    for service_id, new, total, overdue in rows:
-        counts[service_id] = ServiceCounts(int(new or 0), int(total), int(overdue or 0))
+    for service_id, new, total, overdue, ack in rows:
+        counts[service_id] = ServiceCounts(
+            int(new or 0), int(total), int(overdue or 0), int(ack or 0)
+        )
     return counts
+
+
+# ---------------------------------------------------------------- the receiving side
+
+
+def ack_overdue_ids(referral_ids: set[int], today: date) -> set[int]:
+    """Which of these referrals wait for the receiving service's acknowledgement past its
+    date (`partners.workflow.ack_overdue_clause`): one statement for a page of rows, where
+    `is_ack_overdue` would ask once per row."""
+    if not referral_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Referral.id).where(Referral.id.in_(referral_ids), ack_overdue_clause(today))
+        )
+    )
+
+
+def receiving_partners(referral: Referral) -> list[str]:
+    """Names of the active partner organisations that receive the referral's service."""
+    return list(
+        db.session.scalars(
+            select(Partner.name)
+            .join(partner_services, partner_services.c.partner_id == Partner.id)
+            .where(
+                partner_services.c.service_id == referral.service_id,
+                Partner.organisation_id == referral.organisation_id,
+                Partner.is_active,
+            )
+            .order_by(Partner.name)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class VisitorMessage:
+    """A message to the visitor as the coordinator sees it: what, how, how it went."""
+
+    kind: str
+    channel: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+    @property
+    def failure(self) -> str:
+        return failure_reason(self.last_error, self.channel)
+
+
+def visitor_messages(referral: Referral) -> list[VisitorMessage]:
+    """The messages of the referral's consent: the confirmation and this referral's own (a
+    booking by another service of the same consent is that service's business). Only the
+    anonymous columns are read: recipient and text stay sealed (app.privacy)."""
+    rows = db.session.execute(
+        select(
+            OutboxMessage.kind,
+            OutboxMessage.channel,
+            OutboxMessage.status,
+            OutboxMessage.created_at,
+            OutboxMessage.sent_at,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+        )
+        .where(
+            OutboxMessage.consent_id == referral.consent_id,
+            or_(
+                OutboxMessage.kind == MessageKind.CONFIRMATION,
+                OutboxMessage.referral_id.is_(None),
+                OutboxMessage.referral_id == referral.id,
+            ),
+        )
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    return [VisitorMessage(*row) for row in rows]
+
+
+def failure_reason(code: str | None, channel: str | None = None) -> str:
+    """A failed message's coded reason (app.outbox writes it) in plain words for the
+    coordinator: the provider refused the number (or the mail server the address), the
+    outbox gave up after its retries, or something else."""
+    if code and code.startswith("rejected"):
+        if channel == MessageChannel.EMAIL:
+            return _("Adressen godtogs inte av e-postservern")
+        return _("Numret godtogs inte av sms-leverantören")
+    if code == "gave_up":
+        return _("Gav upp efter flera försök")
+    return _("Kunde inte skickas")

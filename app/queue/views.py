@@ -23,14 +23,17 @@ from ..access import QUEUE_ROLES, roles
 from ..choices import (
     AttemptChannel,
     AttemptResult,
+    DeclineReason,
     ReasonCode,
     ReferralStatus,
+    label,
 )
 from ..extensions import db
 from ..followup import queries as follow_ups
 from ..i18n import current_locale
 from ..models import Service, User, service_coordinators
 from ..names import service_names
+from ..partners.workflow import is_ack_overdue
 from ..request_input import parse_id, query_id
 from ..web import is_htmx, local_path, paginate, render
 from ..workdays import local_today
@@ -52,6 +55,7 @@ ROW_TEXTS = (
     N_("Avsluta som ej nåbar"),
     N_("Bara när du avslutar."),
     N_("Datum"),
+    N_("Ej kvitterad av mottagaren"),
     N_("Försenad"),
     N_("Ge till"),
     N_("Ingen"),
@@ -113,6 +117,17 @@ def option_tags(kind: str, status: str | None = None) -> Markup:
     return _option_tags(current_locale(), kind, status)
 
 
+DECLINE_REASONS = frozenset(r.value for r in DeclineReason)
+
+
+@bp.app_template_global("reason_label")
+def reason_label(code: str) -> str:
+    """The label of an event's coded reason: a receiving service's decline reason (on its step
+    and on the close it causes, app.partners) or a coordinator's reason; the two lists share
+    no code."""
+    return label(DeclineReason if code in DECLINE_REASONS else ReasonCode, code)
+
+
 @bp.context_processor
 def queue_template_context():
     return {
@@ -149,6 +164,7 @@ def row_context(referrals, services: tuple[Service, ...] = (), **extra) -> dict:
     return {
         "org": current_user.organisation,
         "coordinators": coordinators_by_service(service_ids),
+        "ack_overdue": queries.ack_overdue_ids({r.id for r in referrals}, local_today()),
         "service_names": service_names(service_ids | {s.id for s in services}, current_locale()),
         "next_url": safe_next(request.full_path if request.method == "GET" else None),
         **extra,
@@ -240,12 +256,25 @@ def service_tab_counts(service: Service, day=None) -> list[queries.TabCount]:
     return [*queries.tab_counts(service, day), tab]
 
 
+def page_context(referral) -> dict:
+    """What the referral's page shows beside its row: the timeline, the receiving side and the
+    messages to the visitor (their anonymous columns only)."""
+    events, names = queries.timeline(referral)
+    return row_context(
+        [referral],
+        referral=referral,
+        events=events,
+        names=names,
+        partners=queries.receiving_partners(referral),
+        awaiting_ack=is_ack_overdue(referral, local_today()),
+        messages=queries.visitor_messages(referral),
+    )
+
+
 def referral_page(referral, status: int = 200, **extra):
     """The referral's page (or, for htmx, its row) with its timeline; used by errors too."""
-    events, names = queries.timeline(referral)
-    erased = referral.consent.erased_at is not None
-    context = row_context([referral], referral=referral, events=events, names=names)
-    context.update(erased=erased, **extra)
+    context = page_context(referral)
+    context.update(erased=referral.consent.erased_at is not None, **extra)
     if context.get("back_url"):
         context["next_url"] = context["back_url"]  # an action here returns to that queue
     return render("queue/referral.html", partial="queue/_action_result.html", **context), status
@@ -274,8 +303,7 @@ def contact(referral_id: int):
     item = queries.referral_for_user(current_user, referral_id)
     details = privacy.contact_details(item.consent, by=current_user)
     db.session.commit()  # the audit event of the read
-    events, names = queries.timeline(item)
-    context = row_context([item], referral=item, events=events, names=names)
+    context = page_context(item)
     context.update(erased=details is None, contact=details, revealed=True)
     return render("queue/referral.html", partial="queue/_contact.html", **context)
 
