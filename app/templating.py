@@ -22,6 +22,7 @@ NAVIGATION = (
     ("queue.index", _l("Köer"), (Role.COORDINATOR, Role.ADMIN)),
     ("stats.dashboard", _l("Statistik"), (Role.COORDINATOR, Role.ADMIN)),
     ("admin.index", _l("Administration"), (Role.ADMIN,)),
+    ("partners.inbound", _l("Inkomna hänvisningar"), (Role.PARTNER,)),
 )
 
 
