@@ -331,6 +331,8 @@ def test_referral_tables_by_service_status_outcome_and_trend(app, world):
             ("Inte behörig", "0"),
             ("Återkallad", "0"),
             ("Löpte ut", "0"),
+            ("Ingen plats", "0"),
+            ("Mottagaren sa nej", "0"),
         ],
         "11",
     )
@@ -604,6 +606,8 @@ def expected_lines(site="Alla platser", today=None):
         ["Inte behörig", "0"],
         ["Återkallad", "0"],
         ["Löpte ut", "0"],
+        ["Ingen plats", "0"],
+        ["Mottagaren sa nej", "0"],
         ["Totalt", "11"],
         [],
         ["Hänvisningar över tid"],
