@@ -50,6 +50,14 @@ ACTION_LABELS = {
     "totp_reset": _l("Nollställde tvåstegsverifiering"),
     "kiosk_start": _l("Startade kioskläge"),
     "kiosk_exit": _l("Avslutade kioskläge"),
+    # single sign-on through the organisation's identity provider (app/auth/sso.py)
+    "sso_login": _l("Loggade in via organisationens konto"),
+    "sso_refused": _l("Inloggning via organisationens konto nekad"),
+    "sso_linked": _l("Konto kopplat till organisationens inloggning"),
+    "sso_user_created": _l("Konto skapat vid inloggning via organisationen"),
+    "sso_groups_applied": _l("Roll och förskolor satta från grupper"),
+    "sso_logout": _l("Loggade ut även hos organisationens inloggning"),
+    "sso_settings_updated": _l("Inställningar för organisationens inloggning ändrade"),
     # privacy: consents, contact details, referrals
     "consent_given": _l("Samtycke lämnat"),
     "consent_refused": _l("Samtycke nekat, intresse räknat anonymt"),
