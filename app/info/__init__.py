@@ -46,4 +46,4 @@ bp.add_app_template_global(map_url, "map_url")
 # Words that public routes use right after /<lang>/ (/<lang>/withdraw), so no service may take
 # them as its slug: /<lang>/<slug> would never reach it. A new /<lang>/<word> route adds its
 # word here; tests/test_shape.py walks the URL map and fails until it does.
-RESERVED_SLUGS = frozenset({"withdraw", "site", "programme"})
+RESERVED_SLUGS = frozenset({"withdraw", "site", "programme", "status"})

@@ -5,10 +5,14 @@ own language and says yes or no; yes stores one consent, its contact details and
 per service (through app.privacy, the only code that touches contact details); no stores only
 an anonymous count of interest. Also here: the visitor's receipt, "my referrals", the register
 extract (GDPR art. 15) and withdrawal. (The public page on how to withdraw is the info area's.)
+At the contact step she may choose a channel (SMS or e-mail) for messages about her referral;
+the flow queues the confirmation in app.outbox, which sends it later. Her own public status
+page, `/<lang>/status`, shows where each referral stands behind her code and phone number.
 
 Modules: `flow` (the screens from the choice of services to the consent and contact details),
-`records` (receipt, "my referrals", extract, withdrawal), `views` (imports both: the area's
-pages), `forms`, `common` (lookups both share).
+`records` (receipt, "my referrals", extract, withdrawal), `status` (the public status page),
+`views` (imports the three: the area's pages), `forms`, `common` (lookups they share),
+`progress` (where a referral stands, in the visitor's words).
 """
 
 from flask import Blueprint

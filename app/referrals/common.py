@@ -1,15 +1,17 @@
 """Lookups the referral screens share: the published consent text a visitor is shown (and the
-follow-up text she may also agree to), the visitor's language and how long their details are
-kept. (Service names: app.names.)"""
+follow-up text she may also agree to), the visitor's language, how long their details are
+kept, and the messages sent to her (what the register extract lists). (Service names:
+app.names.)"""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Row, select
 
 from ..choices import ConsentPurpose, ConsentTextStatus
 from ..extensions import db
 from ..i18n import LOCALES, fallback_locales
-from ..models import Consent, ConsentText, Organisation
+from ..models import Consent, ConsentText, Organisation, OutboxMessage
 
 
 def published_text(
@@ -54,3 +56,38 @@ def kept_until(consent: Consent) -> datetime:
     if has_follow_up_consent(consent):
         after_close = max(after_close, org.follow_up_max_days)
     return consent.given_at + timedelta(days=org.max_open_days + after_close)
+
+
+def messages_of(consent: Consent) -> list[Row]:
+    """Her messages, oldest first: only the anonymous columns (kind, channel, status, dates,
+    the coded reason of a failure). Recipient and text are sealed and removed once sent, and
+    are never read here."""
+    return list(
+        db.session.execute(
+            select(
+                OutboxMessage.kind,
+                OutboxMessage.channel,
+                OutboxMessage.status,
+                OutboxMessage.created_at,
+                OutboxMessage.sent_at,
+                OutboxMessage.last_error,
+            )
+            .where(OutboxMessage.consent_id == consent.id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        )
+    )
+
+
+# A failed message's coded reason (OutboxMessage.last_error, app.outbox) in plain words; the
+# provider's own words never reach the page. The first word of the code is the kind of failure.
+FAILURE_LABELS = {
+    "rejected": _l("Numret eller adressen tog inte emot meddelandet."),
+    "invalid": _l("Numret eller adressen tog inte emot meddelandet."),
+    "exhausted": _l("Det gick inte att skicka, trots flera försök."),
+}
+FAILURE_LABEL = _l("Det gick inte att skicka.")
+
+
+def failure_label(code: str | None) -> str:
+    kind = (code or "").replace(":", " ").replace("_", " ").split(" ")[0].lower()
+    return str(FAILURE_LABELS.get(kind, FAILURE_LABEL))

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import audit, privacy
+from .. import audit, outbox, privacy
 from ..access import signed_in
 from ..audio import send_audio
 from ..choices import ConsentPurpose, ConsentTextStatus
@@ -115,7 +115,8 @@ def answer(site_id: int):
 @bp.post("/sites/<int:site_id>/referrals")
 @signed_in
 def create(site_id: int):
-    """Step 3: consent, contact details and one referral per service, in one transaction."""
+    """Step 3: consent, contact details and one referral per service, and the confirmation
+    message when she chose a channel for messages, in one transaction."""
     state = _state_from_form(site_id)
     form = ContactForm()
     if not form.validate():
@@ -143,7 +144,10 @@ def create(site_id: int):
         by=current_user,
         follow_up_text=state.follow_up_text if form.follow_up_agreed else None,
         facts=form.target_facts(),
+        message_channel=form.chosen_channel,
     )
+    # Queued in this transaction, sent later by `flask send-outbox`: never from the request.
+    outbox.queue_confirmation(consent)
     target = url_for("referrals.receipt", consent_id=consent.id)
     claim_form_key(key, current_user.id, target)
     return redirect(commit_once(key) or target, code=303)

@@ -24,7 +24,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import privacy
-from ..choices import BestTime, ConsentMethod, Gender
+from ..choices import BestTime, ConsentMethod, Gender, MessageChannel
 from ..i18n import CONTENT_LOCALES, LOCALES
 from ..text_input import name_text
 from ..web import new_form_key
@@ -92,6 +92,9 @@ class ConsentForm(FlaskForm):
     )
 
 
+# No channel chosen: she hears nothing from us (choices.MessageChannel).
+NO_MESSAGES = ""
+
 # A target-group fact's answers: "" is "not answered", stored as None.
 NOT_ANSWERED = ""
 YES_NO = {"yes": True, "no": False, NOT_ANSWERED: None}
@@ -103,6 +106,10 @@ def yes_no_choices() -> list[tuple[str, str]]:
 
 def gender_choices() -> list[tuple[str, str]]:
     return [*Gender.choices(), (NOT_ANSWERED, _l("Inget svar"))]
+
+
+def message_channel_choices() -> list[tuple[str, str]]:
+    return [(NO_MESSAGES, _l("Inga meddelanden")), *MessageChannel.choices()]
 
 
 def fact_field(label) -> RadioField:
@@ -140,6 +147,13 @@ class ContactForm(FlaskForm):
     contact_language = SelectField(_l("Språk för kontakt"), choices=locale_choices)
     interpreter_needed = BooleanField(_l("Behöver tolk"))
     best_time = SelectField(_l("Bästa tid att nå"), choices=BestTime.choices)
+    # Part of the consent she gives here: messages about her referral (a confirmation, a
+    # booked time), only on the channel she picks, none unless she picks one.
+    message_channel = RadioField(
+        _l("Vill hon få besked om hänvisningen?"),
+        choices=message_channel_choices,
+        default=NO_MESSAGES,
+    )
 
     # Target-group facts: optional and coded, counted only in statistics.
     gender = RadioField(_l("Kön"), choices=gender_choices, default=NOT_ANSWERED)
@@ -213,15 +227,47 @@ class ContactForm(FlaskForm):
                 _l("Skriv ett giltigt telefonnummer, till exempel 070-123 45 67.")
             ) from error
 
+    @property
+    def chosen_channel(self) -> str | None:
+        """The channel she chose for messages (choices.MessageChannel), None for none."""
+        return self.message_channel.data or None
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
+        has_phone = bool((self.phone.data or "").strip())
+        has_email = bool((self.email.data or "").strip())
+        if not has_phone and not has_email:
             self.phone.errors = [
                 *self.phone.errors,
                 _l("Skriv ett telefonnummer eller en e-postadress."),
             ]
             return False
+        needs = {
+            MessageChannel.SMS: (has_phone, _l("För sms behövs ett telefonnummer.")),
+            MessageChannel.EMAIL: (has_email, _l("För e-post behövs en e-postadress.")),
+        }
+        if self.chosen_channel in needs:
+            present, message = needs[MessageChannel(self.chosen_channel)]
+            if not present:
+                self.message_channel.errors = [*self.message_channel.errors, message]
+                return False
         return valid
+
+
+class StatusForm(FlaskForm):
+    """The visitor's own lookup of where her referral stands: the receipt's code and her
+    phone number, both needed (the register extract's lookup)."""
+
+    code = StringField(
+        _l("Referenskod"),
+        validators=[DataRequired(message=_l("Skriv koden från ditt kvitto.")), Length(max=20)],
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
+    )
+    phone = TelField(
+        _l("Ditt telefonnummer"),
+        validators=[DataRequired(message=_l("Skriv ditt telefonnummer.")), Length(max=40)],
+        render_kw=NO_AUTOFILL,  # she may look it up on a library's or a friend's computer
+    )
 
 
 class ExtractForm(FlaskForm):

@@ -17,7 +17,7 @@ from ..names import service_names
 from ..scope import consent_for_user, consents_query, sites_query
 from ..web import form_status, paginate, render
 from . import bp
-from .common import kept_until, visitor_locale
+from .common import failure_label, kept_until, messages_of, visitor_locale
 from .forms import ExtractForm
 
 
@@ -40,8 +40,9 @@ def mine():
 @bp.get("/referrals/receipt/<int:consent_id>")
 @signed_in
 def receipt(consent_id: int):
-    """A printable receipt in the visitor's language, with a QR code to the withdrawal page;
-    the staff's page around it (menu, buttons) in the staff member's."""
+    """A printable receipt in the visitor's language, with a QR code to the withdrawal page,
+    the channel she chose for messages and the address of her status page; the staff's page
+    around it (menu, buttons) in the staff member's."""
     consent = consent_for_user(current_user, consent_id)
     lang = visitor_locale(consent)
     withdraw_url = url_for("info.how_to_withdraw", lang=lang, _external=True)
@@ -52,6 +53,7 @@ def receipt(consent_id: int):
         names=service_names([r.service_id for r in consent.referrals], lang),
         until=kept_until(consent),
         withdraw_url=withdraw_url,
+        status_url=url_for("referrals.status", lang=lang, _external=True),
         qr=segno.make(withdraw_url, error="m").svg_data_uri(scale=4, border=2),
     )
 
@@ -88,6 +90,7 @@ def extract():
     )
     people = _names_of({consent.recorded_by_id, consent.withdrawn_by_id})
     follow_ups = _follow_ups_of([r.id for r in referrals])
+    messages = messages_of(consent)
     db.session.commit()  # the audit event of the read is written before anything is shown
     return render(  # the extract in the visitor's language, the staff's page around it in theirs
         "referrals/extract.html",
@@ -98,6 +101,8 @@ def extract():
         names=service_names([r.service_id for r in referrals], lang),
         people=people,
         follow_ups=follow_ups,
+        messages=messages,
+        failure_label=failure_label,
         until=kept_until(consent),
     )
 

@@ -1,7 +1,8 @@
-"""The referral area's pages, in two modules by the visitor's path: `flow` (services, consent,
-contact details) and `records` (what follows a consent). Importing them attaches their routes
-to the area's blueprint."""
+"""The referral area's pages, in three modules by the visitor's path: `flow` (services,
+consent, contact details), `records` (what follows a consent) and `status` (her own public
+page on where her referrals stand). Importing them attaches their routes to the area's
+blueprint."""
 
-from . import flow, records
+from . import flow, records, status
 
-__all__ = ["flow", "records"]
+__all__ = ["flow", "records", "status"]
