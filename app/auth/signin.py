@@ -64,7 +64,7 @@ def password_step(user: User | None, account: str, password: str, target: str) -
     if password_hash is None:
         dummy_verify()
     elif verify_password(password_hash, password):
-        return PasswordStep(_after_password(user, target))
+        return PasswordStep(after_first_factor(user, target))
     throttle.failed(account)
     record_failure(action="login_failed", user=user)
     return PasswordStep(None, None, 401)
@@ -97,8 +97,9 @@ def safe_next(target: str | None) -> str:
     return local_path(target) or url_for("auth.index")
 
 
-def _after_password(user: User, target: str):
-    """The password was right: sign in, or ask for the second factor first."""
+def after_first_factor(user: User, target: str):
+    """The password was right (or the identity provider's sign-in, without an MFA claim the
+    organisation trusts): sign in, or ask for the second factor first."""
     if user.totp_secret:
         return begin_pending(user, "verify", target)
     if must_enrol(user):
@@ -108,6 +109,8 @@ def _after_password(user: User, target: str):
 
 def complete_sign_in(user: User, target: str):
     preferred_locale = session.get("locale")
+    # The identity provider's ID token, for its sign-out, when it began this very sign-in.
+    id_token = session.get("sso_id_token") if session.get("pending_user_id") == user.id else None
     session.clear()  # a fresh session: nothing from before sign-in carries over
     user.session_token = secrets.token_hex(32)
     if user.locale is None and preferred_locale in LOCALES:
@@ -117,6 +120,8 @@ def complete_sign_in(user: User, target: str):
     login_user(user)
     session.permanent = True
     session["signed_in_at"] = session["last_seen"] = datetime.now(UTC).timestamp()
+    if id_token:
+        session["sso_id_token"] = id_token
     return redirect(safe_next(target), code=303)
 
 

@@ -5,10 +5,12 @@ import secrets
 
 import pyotp
 import segno
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from markupsafe import Markup
+from requests import RequestException
 from sqlalchemy import func, select
 
 from .. import audit
@@ -18,9 +20,11 @@ from ..extensions import db
 from ..i18n import LOCALES
 from ..models import User
 from ..web import form_status, render
-from . import bp, throttle
+from . import bp, sso, throttle
 from .forms import CodeForm, LocaleForm, LoginForm
 from .signin import (
+    after_first_factor,
+    complete_sign_in,
     finish_pending,
     password_step,
     pending_user,
@@ -83,15 +87,108 @@ def login():
 @bp.post("/logout")
 @public
 def logout():
+    # Signed in through the identity provider: end its session too (RP-initiated logout).
+    idp_logout = sso.logout_url(session.get("sso_id_token", ""))
     if current_user.is_authenticated:
         user = db.session.get(User, current_user.id)
         user.session_token = secrets.token_hex(32)  # ends this session everywhere, server side
         audit.record("logout", "user", user.id, user=user)
+        if idp_logout:
+            audit.record("sso_logout", "user", user.id, user=user)
         db.session.commit()
         logout_user()
     session.clear()
     flash(_("Du är utloggad."))
-    return redirect(url_for("auth.login"), code=303)
+    return redirect(idp_logout or url_for("auth.login"), code=303)
+
+
+@bp.app_context_processor
+def sso_context():
+    """The sign-in page and the kiosk exit offer the identity provider when one is set."""
+    return {"sso_enabled": sso.configured()}
+
+
+def _sso_fallback() -> str:
+    """Where a sign-in through the provider that did not work goes: the local form."""
+    return url_for("info.kiosk_exit" if session.get("kiosk") else "auth.login")
+
+
+@bp.get("/login/sso")
+@public
+def sso_start():
+    """Single sign-on: off to the organisation's identity provider (PKCE, state, nonce)."""
+    if not sso.configured():
+        abort(404)
+    kiosk = bool(session.get("kiosk"))
+    if current_user.is_authenticated and not kiosk:
+        return redirect(url_for("auth.index"))
+    try:
+        return sso.start(request.args.get("next", ""), kiosk=kiosk)
+    except (RequestException, RuntimeError, ValueError):
+        record_failure(action="sso_refused", user=None, reason="idp_unreachable")
+        flash(SSO_REFUSALS["idp_unreachable"])
+        return redirect(_sso_fallback(), code=303)
+
+
+@bp.get("/login/sso/callback")
+@public
+def sso_callback():
+    """The provider sent the browser back: verify, match, then the second factor where the
+    provider's MFA claim does not count, exactly as after a password."""
+    if not sso.configured():
+        abort(404)
+    kiosk = session.get("kiosk")
+    target = session.pop("sso_next", "") or url_for("auth.index")
+    try:
+        outcome = sso.finish()
+    except sso.Refused as refused:
+        db.session.rollback()
+        record_failure(action="sso_refused", user=refused.user, reason=refused.reason)
+        if refused.reason == "disabled":
+            return render("auth/sso_waiting.html"), 403
+        flash(SSO_REFUSALS.get(refused.reason, SSO_REFUSALS["id_token"]))
+        return redirect(_sso_fallback(), code=303)
+    user = outcome.user
+    if outcome.waiting:
+        return render("auth/sso_waiting.html"), 403
+    if kiosk:
+        if user.id != kiosk.get("user_id"):
+            db.session.commit()  # a link made by e-mail stands; the kiosk stays
+            record_failure(action="sso_refused", user=user, reason="kiosk_user")
+            flash(SSO_REFUSALS["kiosk_user"])
+            return redirect(url_for("info.kiosk_exit"), code=303)
+        audit.record("kiosk_exit", "user", user.id, user=user, sso=True)
+    audit.record("sso_login", "user", user.id, user=user, mfa=outcome.mfa)
+    db.session.commit()
+    if outcome.mfa:
+        response = complete_sign_in(user, target)
+    else:
+        response = after_first_factor(user, target)
+    session["sso_id_token"] = outcome.id_token
+    return response
+
+
+SSO_UNREACHABLE = _l(
+    "Organisationens inloggning svarar inte just nu. Logga in med e-post och lösenord, "
+    "eller försök igen om en stund."
+)
+SSO_NOT_CONFIRMED = _l("Inloggningen kunde inte bekräftas. Försök igen.")
+SSO_NOT_KNOWN = _l(
+    "Ditt konto hos organisationen är inte kopplat till något konto här. "
+    "Be en administratör om hjälp."
+)
+SSO_REFUSALS = {
+    "idp_unreachable": SSO_UNREACHABLE,
+    "idp_error": SSO_NOT_CONFIRMED,
+    "state": SSO_NOT_CONFIRMED,
+    "id_token": SSO_NOT_CONFIRMED,
+    "kiosk_reauth": SSO_NOT_CONFIRMED,
+    "email_missing": SSO_NOT_KNOWN,
+    "email_unverified": SSO_NOT_KNOWN,
+    "unknown_user": SSO_NOT_KNOWN,
+    "linked_elsewhere": SSO_NOT_KNOWN,
+    "kiosk_user": _l("Bara den som startade kioskläget kan avsluta det."),
+}
 
 
 @bp.post("/locale")

@@ -13,6 +13,9 @@ from ..i18n import CONTENT_LOCALES, best_match
 PUBLIC_MAX_AGE = 300
 # The blueprints whose public pages a kiosk may show; anything else leads back to its picker.
 KIOSK_BLUEPRINTS = frozenset({"info", "programme"})
+# Leaving kiosk mode through the organisation's identity provider (app/auth/sso.py): the
+# start and the provider's return, which then asks for the second factor like the password.
+KIOSK_EXIT_ENDPOINTS = frozenset({"auth.sso_start", "auth.sso_callback"})
 
 
 def qr_svg(url: str) -> bytes:

@@ -26,6 +26,7 @@ from . import bp
 from .forms import KioskExitForm
 from .pages import (
     KIOSK_BLUEPRINTS,
+    KIOSK_EXIT_ENDPOINTS,
     mark_cacheable,
     not_found,
     public_page,
@@ -173,6 +174,8 @@ def keep_kiosk_on_public_pages():
     """While a tablet is in kiosk mode, every page outside the public information and the
     public programme (and static files) leads back to the kiosk's language picker."""
     if not session.get("kiosk") or request.endpoint in (None, "static"):
+        return None
+    if request.endpoint in KIOSK_EXIT_ENDPOINTS:
         return None
     view = current_app.view_functions.get(request.endpoint)
     if request.blueprint in KIOSK_BLUEPRINTS and getattr(view, "access", None) == PUBLIC:
