@@ -1,5 +1,6 @@
 """The core's commands: `flask purge-expired` (retention of contact details and of the audit
-log), `flask rotate-keys`, `flask audit-verify`, `flask backup` and `flask restore`. Each area
+log), `flask rotate-keys`, `flask send-outbox` (messages to visitors), `flask audit-verify`,
+`flask backup` and `flask restore`. Each area
 adds its own in its `commands` module; create_app registers them all in one step."""
 
 import click
@@ -40,9 +41,32 @@ def register(app: Flask) -> None:
         finally:
             write_intent.reset(token)
         click.echo(f"New key {result['key']}; contact details re-encrypted: {result['rows']}")
+        click.echo(f"Queued messages re-encrypted: {result['messages']}")
         click.echo(f"Keys destroyed: {', '.join(result['destroyed']) or 'none'}")
         if result["kept"]:
             click.echo(f"Still in use, kept until the next rotation: {', '.join(result['kept'])}")
+
+    @app.cli.command("send-outbox")
+    @click.option("--limit", default=200, show_default=True, help="Messages per run, at most.")
+    def send_outbox_command(limit: int):
+        """Send the messages to visitors that are due (run every minute or few from cron or a
+        systemd timer; two runs at once never send one message twice). A provider that is
+        down keeps its messages queued for a later run; the command exits 0."""
+        from .outbox import configured_channels, send_outbox
+
+        report = send_outbox(limit=limit)
+        click.echo(
+            f"Sent: {report['sent']}; failed: {report['failed']}; "
+            f"queued again for a later try: {report['retried']}; "
+            f"released after an interrupted run: {report['released']}"
+        )
+        if report["waiting"]:
+            missing = {"sms": "SMS_PROVIDER and SMS_API_URL", "email": "SMTP_HOST"}
+            unset = [v for k, v in missing.items() if k not in configured_channels()]
+            click.echo(
+                f"Not configured ({', '.join(unset)}): {report['waiting']} message(s) stay "
+                "queued until it is."
+            )
 
     from .audit import register_commands as register_audit_commands
     from .backup import register as register_backup

@@ -30,10 +30,10 @@ from datetime import datetime, timedelta
 import phonenumbers
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from . import audit, crypto
-from .choices import FollowUpStatus, Outcome, ReferralStatus
+from .choices import FollowUpStatus, MessageChannel, MessageStatus, Outcome, ReferralStatus
 from .extensions import db
 from .models import (
     Consent,
@@ -41,6 +41,7 @@ from .models import (
     ContactDetails,
     FollowUp,
     Organisation,
+    OutboxMessage,
     Referral,
     ReferralEvent,
     Service,
@@ -452,8 +453,11 @@ def _cancel_open_follow_ups(consent: Consent) -> int:
 
 
 def _erase(consent: Consent, at: datetime) -> None:
-    """Delete the row, not blank it: with secure_delete the bytes are overwritten on disk."""
+    """Delete the row, not blank it: with secure_delete the bytes are overwritten on disk.
+    The outbox goes with it: unsent messages cancelled, every message's recipient and text
+    removed."""
     db.session.execute(delete(ContactDetails).where(ContactDetails.consent_id == consent.id))
+    _erase_messages(consent)
     consent.erased_at = at
 
 
@@ -465,7 +469,8 @@ def checkpoint_after_erasure() -> None:
     checkpoint could not copy every frame back and truncate the file.
 
     On PostgreSQL a deleted row stays in the table's file until VACUUM reclaims it, so the
-    contact table is vacuumed (outside a transaction, as VACUUM must be). What it leaves (the
+    contact table and the outbox (whose erased messages are updated rows, the old versions
+    dead tuples) are vacuumed (outside a transaction, as VACUUM must be). What it leaves (the
     freed space, the WAL) holds ciphertext only, unreadable once its key is destroyed. A role
     that does not own the table gets a warning from the server, not an error; and any failure
     here is logged, never raised: the erasure itself is committed already.
@@ -474,6 +479,7 @@ def checkpoint_after_erasure() -> None:
         try:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text(f"VACUUM {ContactDetails.__tablename__}"))
+                conn.execute(text(f"VACUUM {OutboxMessage.__tablename__}"))
         except DBAPIError:
             current_app.logger.warning("VACUUM after erasure failed", exc_info=True)
         return
@@ -500,7 +506,8 @@ def rotate_keys(now: datetime | None = None, retention_days: int | None = None) 
     (crypto-shredding): an old backup becomes unreadable on schedule, not by being found and
     deleted.
 
-    The rows move in one transaction (with their phone hashes, recomputed under the new key).
+    The rows move in one transaction (with their phone hashes, recomputed under the new key),
+    and so do the outbox's messages that still hold a recipient and text.
     A key is destroyed only when no row uses it any more, so a row written by a worker that
     had not yet seen the new key is never lost; the next rotation moves it.
     """
@@ -516,11 +523,16 @@ def rotate_keys(now: datetime | None = None, retention_days: int | None = None) 
             values = sealed_columns(row.consent_id, _open(row), new)
             for column, value in values.items():
                 setattr(row, column, value)
+        messages = _reseal_messages(new)
         db.session.flush()
         due = set(crypto.retired_before(now - timedelta(days=retention_days)))
         in_use = set(
             db.session.scalars(
                 select(ContactDetails.key_id).where(ContactDetails.key_id.in_(due)).distinct()
+            )
+        ) | set(
+            db.session.scalars(
+                select(OutboxMessage.key_id).where(OutboxMessage.key_id.in_(due)).distinct()
             )
         )
         destroyed = sorted(due - in_use)
@@ -530,10 +542,260 @@ def rotate_keys(now: datetime | None = None, retention_days: int | None = None) 
             key=new.id,
             retired=retired.id,
             rows=len(rows),
+            messages=messages,
             destroyed=destroyed,
             retention_days=retention_days,
         )
         db.session.commit()
         # After the commit: until then the rows may still need the keys.
         crypto.destroy(set(destroyed))
-    return {"key": new.id, "rows": len(rows), "destroyed": destroyed, "kept": sorted(in_use)}
+    return {
+        "key": new.id,
+        "rows": len(rows),
+        "messages": messages,
+        "destroyed": destroyed,
+        "kept": sorted(in_use),
+    }
+
+
+# --------------------------------------------------------------------------- the outbox
+# Messages to a visitor (app/outbox.py composes and sends them): the recipient (her phone or
+# e-mail address, read from her contact details) and the text are personal data, so they are
+# sealed here like the contact details, read here for sending, and removed here: at once after
+# the message is sent or has failed for good, and with the consent's erasure (an unsent
+# message is cancelled then). What stays of a message is anonymous: kind, channel, status,
+# attempts, a coded error.
+
+OUTBOX_FIELDS = {"recipient": "recipient_enc", "body": "body_enc"}
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A claimed message opened for sending: plain values, so nothing reads the database
+    while the provider is being called."""
+
+    id: int
+    organisation_id: int
+    consent_id: int
+    kind: str
+    channel: str
+    locale: str
+    idempotency_key: str
+    attempts: int
+    recipient: str
+    body: str
+
+
+def _outbox_associated_data(message_id: int, field: str, key_id: str) -> bytes:
+    return f"outbox_message/{message_id}/{field}/{key_id}".encode()
+
+
+def _seal_message(message: OutboxMessage, plain: dict[str, str], key: crypto.Key) -> None:
+    message.key_id = key.id
+    for field, column in OUTBOX_FIELDS.items():
+        ad = _outbox_associated_data(message.id, field, key.id)
+        setattr(message, column, key.encrypt(plain[field], ad))
+
+
+def _open_message(message: OutboxMessage) -> dict[str, str]:
+    key = crypto.keyring().get(message.key_id)
+    return {
+        field: key.decrypt(
+            getattr(message, column), _outbox_associated_data(message.id, field, key.id)
+        )
+        for field, column in OUTBOX_FIELDS.items()
+    }
+
+
+def _message_recipient(consent: Consent) -> str | None:
+    """Her phone (E.164) or e-mail address, as the channel she chose needs."""
+    row = db.session.get(ContactDetails, consent.id)
+    if row is None:
+        return None
+    contact = _open(row)
+    if consent.message_channel == MessageChannel.SMS:
+        return contact.phone_e164
+    if consent.message_channel == MessageChannel.EMAIL:
+        return contact.email
+    return None
+
+
+def queue_message(
+    consent: Consent,
+    *,
+    kind: str,
+    locale: str,
+    idempotency_key: str,
+    body: str,
+    referral: Referral | None = None,
+) -> OutboxMessage | None:
+    """A message to the visitor on the channel she chose, sealed, in the caller's transaction
+    (no commit: it is queued with the change it tells of, or not at all). The same key twice
+    stores one message: the row there already is returned (checked first; the unique index
+    backs the check when two requests race). None when there is nothing to send it to: no
+    channel, the contact details erased, or no phone or e-mail for the channel."""
+    existing = _message_by_key(idempotency_key)
+    if existing is not None:
+        return existing
+    if consent.withdrawn_at is not None or consent.erased_at is not None:
+        return None
+    recipient = _message_recipient(consent)
+    if not recipient:
+        current_app.logger.warning(
+            "No recipient for a %s message on consent %s (%s): nothing queued",
+            kind,
+            consent.id,
+            consent.message_channel,
+        )
+        return None
+    message = OutboxMessage(
+        organisation_id=consent.organisation_id,
+        consent_id=consent.id,
+        referral_id=referral.id if referral is not None else None,
+        kind=kind,
+        channel=consent.message_channel,
+        locale=locale,
+        idempotency_key=idempotency_key,
+        status=MessageStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+            db.session.flush()  # the id, which the ciphertexts are bound to
+    except IntegrityError:
+        return _message_by_key(idempotency_key)  # another request queued it first
+    _seal_message(message, {"recipient": recipient, "body": body}, crypto.keyring().current)
+    audit.record(
+        "message_queued",
+        "referral" if referral is not None else "consent",
+        referral.id if referral is not None else consent.id,
+        organisation_id=consent.organisation_id,
+        kind=kind,
+        channel=message.channel,
+        message_id=message.id,
+    )
+    return message
+
+
+def _message_by_key(idempotency_key: str) -> OutboxMessage | None:
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+    )
+
+
+def open_claimed_message(message_id: int) -> OutgoingMessage | None:
+    """A message claimed for sending (status sending), opened; None when it is no longer
+    there to send (cancelled by a withdrawal between the claim and now)."""
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if (
+        message is None
+        or message.status != MessageStatus.SENDING
+        or message.recipient_enc is None
+        or message.body_enc is None
+    ):
+        return None
+    plain = _open_message(message)
+    return OutgoingMessage(
+        id=message.id,
+        organisation_id=message.organisation_id,
+        consent_id=message.consent_id,
+        kind=message.kind,
+        channel=message.channel,
+        locale=message.locale,
+        idempotency_key=message.idempotency_key,
+        attempts=message.attempts,
+        recipient=plain["recipient"],
+        body=plain["body"],
+    )
+
+
+def _finish_message(message: OutgoingMessage, **values) -> bool:
+    """A claimed message leaves `sending` with its recipient and text removed (minimisation:
+    nothing is sent from it any more). Conditional: a message cancelled meanwhile stays so."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status == MessageStatus.SENDING)
+        .values(recipient_enc=None, body_enc=None, key_id=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def message_sent(message: OutgoingMessage, *, provider_ref: str | None, at: datetime) -> bool:
+    """The provider took it: sent, its recipient and text gone. In the caller's transaction."""
+    done = _finish_message(
+        message, status=MessageStatus.SENT, sent_at=at, provider_ref=provider_ref, last_error=None
+    )
+    if done:
+        audit.record(
+            "message_sent",
+            "outbox_message",
+            message.id,
+            user=None,
+            organisation_id=message.organisation_id,
+            kind=message.kind,
+            channel=message.channel,
+            attempt=message.attempts,
+        )
+    return done
+
+
+def message_failed(message: OutgoingMessage, *, reason: str, at: datetime) -> bool:
+    """Refused for good (`reason` is coded, never the number or the provider's words), or
+    given up after the last retry: failed, its recipient and text gone."""
+    done = _finish_message(message, status=MessageStatus.FAILED, last_error=reason[:120])
+    if done:
+        audit.record(
+            "message_failed",
+            "outbox_message",
+            message.id,
+            user=None,
+            organisation_id=message.organisation_id,
+            kind=message.kind,
+            channel=message.channel,
+            attempt=message.attempts,
+            reason=reason[:120],
+            final=True,
+        )
+    return done
+
+
+def _erase_messages(consent: Consent) -> None:
+    """The consent's unsent messages cancelled, and every one's recipient and text removed."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.consent_id == consent.id,
+            OutboxMessage.status.in_([MessageStatus.QUEUED, MessageStatus.SENDING]),
+        )
+        .values(status=MessageStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.consent_id == consent.id,
+            or_(OutboxMessage.recipient_enc.is_not(None), OutboxMessage.body_enc.is_not(None)),
+        )
+        .values(recipient_enc=None, body_enc=None, key_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    # Rows of this consent already in the session would otherwise still show the old values.
+    for message in db.session.identity_map.values():
+        if isinstance(message, OutboxMessage) and message.consent_id == consent.id:
+            db.session.expire(message)
+
+
+def _reseal_messages(key: crypto.Key) -> int:
+    """Every message still holding a recipient and text moved under `key` (rotate_keys)."""
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.key_id.is_not(None))
+        .order_by(OutboxMessage.id)
+        .with_for_update()
+    ).all()
+    for message in messages:
+        _seal_message(message, _open_message(message), key)
+    return len(messages)

@@ -1,8 +1,9 @@
 """Consent texts as versions (area: admin): the next version number in a locale and purpose,
 and the first published version in every content locale (the UI languages and lättläst) that
 each organisation starts with: the referral's consent from seed/consent_texts.json and the
-optional follow-up agreement from seed/follow_up_texts.json (locale -> text; data, not UI
-messages: admins replace them).
+optional follow-up agreement from seed/follow_up_texts.json, and the texts of the messages to
+visitors from seed/message_texts.json (locale -> text; data, not UI messages: admins replace
+them).
 
 Apart from the consent texts' screen (`consent_texts`), so that `flask create-organisation`
 and `seed-demo` seed without importing a view module."""
@@ -37,18 +38,36 @@ SEED_FILE = Path(__file__).resolve().parent / "seed" / "consent_texts.json"
 # The follow-up agreement: contacted again at about 3, 6 and 12 months, "no" changes nothing,
 # details kept until the last follow-up and then erased, withdrawable at any time.
 FOLLOW_UP_SEED_FILE = Path(__file__).resolve().parent / "seed" / "follow_up_texts.json"
+# The messages to visitors (app.outbox), one object per purpose: locale -> text with the
+# purpose's placeholders.
+MESSAGE_SEED_FILE = Path(__file__).resolve().parent / "seed" / "message_texts.json"
+MESSAGE_PURPOSES = (ConsentPurpose.MESSAGE_CONFIRMATION, ConsentPurpose.MESSAGE_BOOKED)
 
 
-def seed_texts(legal_basis: str, seed_file: Path | None = None) -> dict[str, str]:
-    """locale -> the first text, from the seed file (the referral's consent unless told),
-    each checked as the admin's form checks a new text; raises SeedError naming every problem
-    (a fault of the package: no organisation may start without a consent text it can show in
-    every locale)."""
-    seed_file = seed_file or SEED_FILE
+def _read_seed(seed_file: Path) -> dict:
     try:
         texts = json.loads(seed_file.read_bytes())
     except (OSError, ValueError) as error:
         raise SeedError(f"{seed_file.name}: {error}") from None
+    if not isinstance(texts, dict):
+        raise SeedError(f"{seed_file.name}: an object expected")
+    texts.pop("_comment", None)  # a note for whoever edits the file, not a text
+    return texts
+
+
+def seed_texts(
+    legal_basis: str,
+    seed_file: Path | None = None,
+    purpose: str = ConsentPurpose.REFERRAL,
+    texts: dict | None = None,
+) -> dict[str, str]:
+    """locale -> the first text, from the seed file (the referral's consent unless told) or
+    `texts` read from it, each checked as the admin's form checks a new text of `purpose`;
+    raises SeedError naming every problem (a fault of the package: no organisation may start
+    without a text it can show in every locale)."""
+    seed_file = seed_file or SEED_FILE
+    if texts is None:
+        texts = _read_seed(seed_file)
     if not isinstance(texts, dict) or set(texts) != set(CONTENT_LOCALES):
         expected = ", ".join(CONTENT_LOCALES)
         raise SeedError(f"{seed_file.name}: one text for each of {expected} expected")
@@ -58,7 +77,9 @@ def seed_texts(legal_basis: str, seed_file: Path | None = None) -> dict[str, str
             problems.append(f"{locale}: text expected")
             continue
         form = ConsentTextForm(
-            formdata=MultiDict({"locale": locale, "legal_basis": legal_basis, "body": body}),
+            formdata=MultiDict(
+                {"purpose": purpose, "locale": locale, "legal_basis": legal_basis, "body": body}
+            ),
             meta={"csrf": False},
         )
         if not form.validate():
@@ -80,6 +101,25 @@ def seed_follow_up_texts(org: Organisation, by: User | None = None) -> None:
     """A published first version of the follow-up agreement in every content locale: with it
     the consent screen offers the optional follow-up checkbox."""
     _seed(org, by, ConsentPurpose.FOLLOW_UP, seed_texts(org.legal_basis, FOLLOW_UP_SEED_FILE))
+
+
+def seed_message_texts(org: Organisation, by: User | None = None) -> bool:
+    """A published first version of both message texts to visitors (app.outbox: the
+    confirmation and the booked time) in every content locale, unless the organisation has
+    message texts already (so `flask seed-message-texts` can run on any installation, again
+    and again). True when it seeded."""
+    has_some = db.session.scalar(
+        select(ConsentText.id)
+        .where(ConsentText.organisation_id == org.id, ConsentText.purpose.in_(MESSAGE_PURPOSES))
+        .limit(1)
+    )
+    if has_some is not None:
+        return False
+    texts = _read_seed(MESSAGE_SEED_FILE)
+    for purpose in MESSAGE_PURPOSES:
+        bodies = seed_texts(org.legal_basis, MESSAGE_SEED_FILE, purpose, texts.get(purpose))
+        _seed(org, by, purpose, bodies)
+    return True
 
 
 def _seed(org: Organisation, by: User | None, purpose: str, bodies: dict[str, str]) -> None:

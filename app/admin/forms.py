@@ -32,6 +32,7 @@ from ..form_fields import DayField
 from ..i18n import CONTENT_LOCALES, LOCALES
 from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
 from ..models import Site, User
+from ..outbox import PLACEHOLDERS, placeholder_problem
 from ..text_input import clean_text, name_text
 from ..validators import RowForm, Unique
 
@@ -259,6 +260,32 @@ class ConsentTextForm(FlaskForm):
         validators=[DataRequired(message=_l("Skriv texten.")), Length(max=10000)],
         filters=[clean_text],
     )
+
+    def validate_body(self, field) -> None:
+        """A message text (app.outbox) may use only its purpose's placeholders, in braces."""
+        problem = placeholder_problem(self.purpose.data, field.data or "")
+        if problem is None:
+            return
+        allowed = " ".join("{" + name + "}" for name in PLACEHOLDERS[self.purpose.data])
+        if problem[0] == "braces":
+            raise ValidationError(
+                str(
+                    _l(
+                        "En klammerparentes saknar sin partner. Skriv platshållare så här: "
+                        "%(allowed)s.",
+                        allowed=allowed,
+                    )
+                )
+            )
+        raise ValidationError(
+            str(
+                _l(
+                    "%(name)s finns inte i den här texten. Du kan använda: %(allowed)s.",
+                    name=problem[1],
+                    allowed=allowed,
+                )
+            )
+        )
 
 
 class AudioForm(FlaskForm):
