@@ -16,7 +16,7 @@ from ..extensions import db
 from ..i18n import LOCALES
 from ..info.catalogue import seed_core_services
 from ..models import Organisation, Site, User
-from .consent_versions import seed_consent_texts, seed_follow_up_texts
+from .consent_versions import seed_consent_texts, seed_follow_up_texts, seed_message_texts
 
 DEMO_ORG_SLUG = "demo"
 
@@ -82,6 +82,15 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Created organisation {org.slug!r} with {len(site_names)} site(s)")
 
+    @app.cli.command("seed-message-texts")
+    def seed_message_texts_command():
+        """Give every organisation without message texts (an installation from before the
+        messages to visitors) the first published version of each; idempotent."""
+        orgs = db.session.scalars(select(Organisation).order_by(Organisation.id)).all()
+        seeded = [org.slug for org in orgs if seed_message_texts(org)]
+        db.session.commit()
+        click.echo(f"Message texts seeded for {len(seeded)} organisation(s): {', '.join(seeded)}")
+
     @app.cli.command("seed-demo")
     def seed_demo():
         """Seed a demo municipality with two sites and one user per role, once.
@@ -123,6 +132,7 @@ def create_organisation(name: str, slug: str, site_names: tuple[str, ...] = ()) 
     seed_core_services(org)
     seed_consent_texts(org)
     seed_follow_up_texts(org)
+    seed_message_texts(org)
     return org
 
 
@@ -144,6 +154,12 @@ def create_demo() -> list[tuple[str, str, str]]:
         logins.append((role.value, email, password))
     db.session.flush()
     from ..followup.demo import seed_demo_follow_ups
+    from ..partners.demo import (
+        DEMO_PARTNER_EMAIL,
+        DEMO_PARTNER_NAME,
+        seed_demo_inbound,
+        seed_demo_partners,
+    )
     from ..programme.demo import seed_demo_programme
     from ..projects.demo import seed_demo_projects
     from ..queue.demo import seed_queue_demo
@@ -160,7 +176,17 @@ def create_demo() -> list[tuple[str, str, str]]:
     seed_demo_programme(org)  # after the services: its activities link to them
     seed_queue_demo(org)  # last: it reuses the services and consent text seeded before it
     seed_follow_up_texts(org)  # after the queue's demo, which takes the newest Swedish text
+    seed_message_texts(org)  # after it too, for the same reason
     seed_demo_projects(org)  # after the programme: projects cover some of its activities
     seed_demo_follow_ups(org)  # after the follow-up texts, which some consents agree to
+    sfi_centrum = seed_demo_partners(org)  # after the services they receive
+    password = random_password()
+    partner = make_user(
+        org, DEMO_PARTNER_EMAIL, DEMO_PARTNER_NAME, Role.PARTNER, password, [], "sv"
+    )
+    partner.partner = sfi_centrum  # no TOTP secret: the first sign-in enrols
+    logins.append((Role.PARTNER.value, DEMO_PARTNER_EMAIL, password))
+    db.session.flush()
+    seed_demo_inbound(org)  # after the partner's user, who works them
     db.session.commit()
     return logins
