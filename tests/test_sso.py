@@ -452,3 +452,45 @@ def test_the_provider_process_is_started_by_the_session(oidc_provider):
     assert meta["issuer"] == oidc_provider
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["end_session_endpoint"]
+
+
+def test_an_admin_sets_the_organisations_sign_on_and_maps_groups(client, make, org, login):
+    site = make.site(org)
+    admin = make.user(org, role=Role.ADMIN)
+    login(admin)
+    assert "Inloggning via organisationen" in client.get("/admin/").get_data(as_text=True)
+    saved = client.post(
+        "/admin/sso",
+        data={"sso_create_users": "y", "sso_trust_mfa": "y", "sso_mfa_acr": "phr,  phrh"},
+    )
+    assert saved.status_code == 303
+    db.session.refresh(org)
+    assert (org.sso_create_users, org.sso_trust_mfa, org.sso_mfa_acr) == (True, True, "phr phrh")
+    bad = client.post("/admin/sso/groups", data={"map-group": "", "map-role": "admin"})
+    assert bad.status_code == 422 and "Skriv gruppens namn." in bad.get_data(as_text=True)
+    assert (
+        client.post("/admin/sso/groups", data={"map-group": "x", "map-role": "partner"}).status_code
+        == 422
+    )  # a partner is never mapped
+    added = client.post(
+        "/admin/sso/groups",
+        data={"map-group": "bro-staff", "map-role": "coordinator", "map-sites": [site.id]},
+    )
+    assert added.status_code == 303
+    db.session.refresh(org)
+    assert json.loads(org.sso_groups) == [
+        {"group": "bro-staff", "role": "coordinator", "site_ids": [site.id]}
+    ]
+    page = client.get("/admin/sso").get_data(as_text=True)
+    assert "bro-staff" in page and site.name in page
+    removed = client.post("/admin/sso/groups/remove", data={"group": "bro-staff"})
+    assert removed.status_code == 303
+    db.session.refresh(org)
+    assert json.loads(org.sso_groups) == []
+    assert len(actions("sso_settings_updated")) == 3
+
+
+def test_only_admins_see_the_sign_on_settings(client, make, org, login):
+    login(make.user(org, role=Role.COORDINATOR))
+    assert client.get("/admin/sso").status_code == 403
+    assert client.post("/admin/sso/groups/remove", data={"group": "x"}).status_code == 403

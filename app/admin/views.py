@@ -5,7 +5,7 @@ from flask import render_template
 
 from ..access import roles
 from ..choices import Role
-from . import SECTIONS, audit, bp, consent_texts, services, settings, sites, users  # noqa: F401 (the sections)
+from . import SECTIONS, audit, bp, consent_texts, services, settings, sites, sso, users  # noqa: F401 (the sections)
 
 
 @bp.get("/")
