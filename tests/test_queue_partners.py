@@ -8,12 +8,14 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event
 
+from app import outbox
+from app.admin.consent_versions import seed_message_texts
 from app.choices import (
     DeclineReason,
     EventKind,
@@ -28,6 +30,7 @@ from app.choices import (
 )
 from app.extensions import db
 from app.models import OutboxMessage, Referral, ReferralEvent, utcnow
+from app.partners import workflow
 from app.queue.queries import failure_reason
 from app.workdays import local_today
 from tests.test_queue import count_statements
@@ -207,6 +210,35 @@ def test_the_receiving_services_steps_show_in_the_timeline_labelled_and_named_by
         assert f" {code} " not in f" {' '.join(lines)} "
 
 
+def test_steps_recorded_through_the_partners_workflow_show_on_the_coordinators_page(
+    client, make, login, world
+):
+    referral = refer(make, world)
+    workflow.record_step(referral, PartnerStep.RECEIVED, by=world.partner_user)
+    workflow.record_step(
+        referral,
+        PartnerStep.BOOKED,
+        by=world.partner_user,
+        day=date(2027, 1, 12),
+        at=time(9, 30),
+        place="SFI Centrum, reception",
+    )
+    db.session.commit()
+    login(world.coordinator)
+    html = page(client, referral)
+    panel = text_of(section(html, "queue-receiving"))
+    assert "Tid bokad" in panel and "09:30" in panel and "SFI Centrum, reception" in panel
+    history = text_of(section(html, "referral-history"))
+    assert "Mottagaren: Mottagen" in history and "Mottagaren: Tid bokad" in history
+    assert "SFI-skolan Centrum" in history and "Pia Partner" not in history
+    workflow.record_step(
+        referral, PartnerStep.DECLINED, by=world.partner_user, reason=DeclineReason.COULD_NOT_REACH
+    )
+    db.session.commit()
+    history = text_of(section(page(client, referral), "referral-history"))
+    assert "Orsak: Gick inte att nå" in history and "could_not_reach" not in history
+
+
 def test_decline_reasons_and_the_queues_reasons_share_no_code():
     """The timeline tells them apart by their code alone (a decline's close carries one)."""
     assert not {r.value for r in DeclineReason} & {r.value for r in ReasonCode}
@@ -263,19 +295,20 @@ def test_the_messages_show_their_status_and_a_failure_in_plain_words(client, mak
 
 
 def test_the_page_never_reads_a_messages_recipient_or_text(client, make, login, world):
-    """The page asks only for the anonymous columns: the sealed ones are not in any statement
-    it sends, and the phone number the visitor gave is not on the page."""
-    referral = refer(make, world, phone="+46701234567", message_channel=MessageChannel.SMS)
-    message(
-        referral,
-        MessageKind.CONFIRMATION,
-        MessageStatus.QUEUED,
-        attempts=0,
-        recipient_enc=b"sealed-recipient",
-        body_enc=b"sealed-body",
-        key_id="k1",
+    """A confirmation sealed by the outbox: the page asks only for the anonymous columns (the
+    sealed ones are in no statement it sends), and neither the number nor the text is on it."""
+    seed_message_texts(world.org)
+    consent = make.referral_consent(
+        world.site,
+        [world.sfi],
+        by=world.staff,
+        consent_text=world.text,
+        phone="+46701234567",
+        message_channel=MessageChannel.SMS,
     )
+    queued = outbox.queue_confirmation(consent)
     db.session.commit()
+    assert queued is not None and queued.recipient_enc and queued.body_enc
     statements = []
 
     def listener(conn, cursor, statement, *args):
@@ -284,13 +317,14 @@ def test_the_page_never_reads_a_messages_recipient_or_text(client, make, login, 
     login(world.coordinator)
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        html = page(client, referral)
+        html = page(client, consent.referrals[0])
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert any("outbox_message" in s for s in statements)
     assert not [s for s in statements if "recipient_enc" in s or "body_enc" in s]
-    assert "Bekräftelse" in section(html, "queue-messages")
-    assert "0701234567" not in html and "701234567" not in html and "sealed" not in html
+    panel = text_of(section(html, "queue-messages"))
+    assert "Bekräftelse" in panel and "Väntar på att skickas" in panel
+    assert "701234567" not in html and consent.reference_code not in html
 
 
 def test_a_booking_for_another_service_of_the_same_consent_is_not_shown(client, make, login, world):
@@ -323,6 +357,8 @@ def test_failure_reasons_in_plain_words():
     assert failure_reason("rejected:550", MessageChannel.EMAIL) == (
         "Adressen godtogs inte av e-postservern"
     )
+    assert failure_reason("rejected:smtp:550") == "Adressen godtogs inte av e-postservern"
+    assert failure_reason("rejected:channel") == "Kunde inte skickas"
     assert failure_reason("gave_up") == "Gav upp efter flera försök"
     assert failure_reason("http:500") == "Kunde inte skickas"
     assert failure_reason(None) == "Kunde inte skickas"

@@ -370,8 +370,8 @@ def failure_reason(code: str | None, channel: str | None = None) -> str:
     """A failed message's coded reason (app.outbox writes it) in plain words for the
     coordinator: the provider refused the number (or the mail server the address), the
     outbox gave up after its retries, or something else."""
-    if code and code.startswith("rejected"):
-        if channel == MessageChannel.EMAIL:
+    if code and code.startswith("rejected") and code != "rejected:channel":
+        if channel == MessageChannel.EMAIL or code.startswith("rejected:smtp"):
             return _("Adressen godtogs inte av e-postservern")
         return _("Numret godtogs inte av sms-leverantören")
     if code == "gave_up":
