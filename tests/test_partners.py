@@ -526,3 +526,41 @@ def test_workflow_error_is_the_queues(make, world):
 
     with pytest.raises(WorkflowError):
         workflow.record_step(referral, S.RECEIVED, by=world.partner_user)
+
+
+@pytest.mark.parametrize("locale", ["ar", "so", "uk"])  # English labels are the words
+def test_pages_show_labels_not_codes(client, make, world, locale):
+    booked = new_referral(make, world)
+    at_step(booked, S.BOOKED, world.partner_user)
+    declined = new_referral(make, world)
+    record_step(declined, S.DECLINED, by=world.partner_user, reason=DeclineReason.NO_PLACE)
+    world.partner_user.locale = locale
+    db.session.commit()
+    sign_in_as(client, world.partner_user)
+    pages = [
+        client.get(url).get_data(as_text=True)
+        for url in (
+            "/inbound/?tab=in_progress",
+            "/inbound/?tab=closed",
+            f"/inbound/referrals/{booked.id}",
+            f"/inbound/referrals/{declined.id}",
+        )
+    ]
+    codes = {"booked", "declined", "no_place", "in_progress", "closed", "started", "partner"}
+    for html in pages:
+        text = " ".join(part.split(">", 1)[-1] for part in html.split("<"))
+        assert not {word for word in codes if f" {word} " in f" {text} "}
+
+
+def test_htmx_gets_the_working_part_alone(client, make, world):
+    referral = new_referral(make, world)
+    sign_in_as(client, world.partner_user)
+    response = client.post(
+        f"/inbound/referrals/{referral.id}/step",
+        data=step_form(referral, S.RECEIVED),
+        headers={"HX-Request": "true"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="inbound-work"' in html
+    assert "<html" not in html and "+46701234567" not in html
