@@ -38,7 +38,9 @@ def readiness() -> tuple[bool, str]:
     try:
         versions = database_versions()
     except SQLAlchemyError as error:
-        current_app.logger.warning("Readiness: the database does not answer (%s)", type(error).__name__)
+        current_app.logger.warning(
+            "Readiness: the database does not answer (%s)", type(error).__name__
+        )
         return False, "database unavailable"
     heads = migration_heads()
     if versions != heads:

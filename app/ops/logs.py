@@ -87,7 +87,9 @@ def configure(app: Flask) -> None:
     """One handler on the root logger per process, in the configured format; the request lines
     at INFO. The root logger's level is left alone: lowering it would let libraries (SQLAlchemy
     logs statements with their parameters at INFO) write what must stay out of the log."""
-    formatter = JsonFormatter() if app.config["LOG_FORMAT"] == "json" else TextFormatter(TEXT_FORMAT)
+    formatter = (
+        JsonFormatter() if app.config["LOG_FORMAT"] == "json" else TextFormatter(TEXT_FORMAT)
+    )
     root = logging.getLogger()
     handler = next((h for h in root.handlers if isinstance(h, StderrHandler)), None)
     if handler is None:
