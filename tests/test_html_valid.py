@@ -25,7 +25,7 @@ def app_config():
 
 def public_pages(app) -> list[str]:
     """The grid, one service page per locale (RTL, Ethiopic and lättläst among them), handouts,
-    a site's page, how to withdraw, and the pickers for visitors and kiosks."""
+    a site's page, how to withdraw, the status page, and the pickers for visitors and kiosks."""
     with app.test_request_context():
         org = public_organisation()
         slugs = [service.slug for service in active_services(org)]
@@ -39,6 +39,7 @@ def public_pages(app) -> list[str]:
         f"/ti/{slugs[-1]}/print",
         f"/fa/site/{site.id}",
         "/fa/withdraw",
+        "/ar/status",
         "/kiosk/",
         "/",
     ]

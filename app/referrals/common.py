@@ -5,7 +5,6 @@ app.names.)"""
 
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, select
 
 from ..choices import ConsentPurpose, ConsentTextStatus
@@ -77,17 +76,3 @@ def messages_of(consent: Consent) -> list[Row]:
         )
     )
 
-
-# A failed message's coded reason (OutboxMessage.last_error, app.outbox) in plain words; the
-# provider's own words never reach the page. The first word of the code is the kind of failure.
-FAILURE_LABELS = {
-    "rejected": _l("Numret eller adressen tog inte emot meddelandet."),
-    "invalid": _l("Numret eller adressen tog inte emot meddelandet."),
-    "exhausted": _l("Det gick inte att skicka, trots flera försök."),
-}
-FAILURE_LABEL = _l("Det gick inte att skicka.")
-
-
-def failure_label(code: str | None) -> str:
-    kind = (code or "").replace(":", " ").replace("_", " ").split(" ")[0].lower()
-    return str(FAILURE_LABELS.get(kind, FAILURE_LABEL))

@@ -14,10 +14,11 @@ from ..extensions import db, limiter
 from ..i18n import current_locale
 from ..models import Consent, FollowUp, Referral, ReferralEvent, User
 from ..names import service_names
+from ..queue.queries import failure_reason
 from ..scope import consent_for_user, consents_query, sites_query
 from ..web import form_status, paginate, render
 from . import bp
-from .common import failure_label, kept_until, messages_of, visitor_locale
+from .common import kept_until, messages_of, visitor_locale
 from .forms import ExtractForm
 
 
@@ -102,7 +103,7 @@ def extract():
         people=people,
         follow_ups=follow_ups,
         messages=messages,
-        failure_label=failure_label,
+        failure_reason=failure_reason,  # the coordinator's words for it, in hers
         until=kept_until(consent),
     )
 
