@@ -451,6 +451,7 @@ def settings_data(org: Organisation, **over) -> dict:
         "kiosk_idle_seconds": org.kiosk_idle_seconds,
         "follow_up_months": org.follow_up_months,
         "follow_up_max_days": org.follow_up_max_days,
+        "partner_ack_working_days": org.partner_ack_working_days,
     }
     data.update(over)
     return data

@@ -254,6 +254,8 @@ def settings_form(**overrides) -> dict:
         "require_2fa": "y",
         "follow_up_months": "3,6,12",
         "follow_up_max_days": "400",
+        "partner_ack_working_days": "3",
+        "partner_require_2fa": "y",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}

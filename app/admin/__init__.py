@@ -1,6 +1,7 @@
 """Administration (area: admin): the organisation's users, sites, services and their texts,
-consent texts, settings and the audit log, one module per screen (`users`, `sites`,
-`services`, `consent_texts`, `settings`, `audit`), with `forms`, `consent_versions` (version
+consent texts, partner organisations, settings and the audit log, one module per screen
+(`users`, `sites`, `services`, `consent_texts`, `partners`, `settings`, `audit`), with `forms`,
+`accounts` (a new user, for every screen that makes one), `consent_versions` (version
 numbers and the first consent texts an organisation starts with), `demo` and `commands`
 (`flask create-organisation`, `create-user`, `seed-demo`). `views` holds the index, which
 links to each section an admin can open, and imports the section modules.

@@ -10,6 +10,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,13 +26,14 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .. import privacy
 from ..auth.passwords import MIN_LENGTH, policy_problem
-from ..choices import ConsentPurpose, LegalBasis, Role
+from ..choices import ConsentPurpose, LegalBasis, PartnerKind, Role
 from ..followup.records import parse_months
 from ..form_fields import DayField
 from ..i18n import CONTENT_LOCALES, LOCALES
 from ..info.forms import LIMITS, WeeklyHoursForm, coordinate_field, phone_field
-from ..models import Site, User
+from ..models import Partner, Site, User
 from ..outbox import PLACEHOLDERS, placeholder_problem
 from ..text_input import clean_text, name_text
 from ..validators import RowForm, Unique
@@ -69,6 +71,12 @@ def email_address(_form, field) -> None:
         raise ValidationError(str(_l("Skriv en giltig e-postadress."))) from error
 
 
+def staff_roles() -> list[tuple[str, str]]:
+    """The roles the users screen gives: a partner's user is made and kept on its partner's
+    page, which also sets the partner, so a role there never makes one without it."""
+    return [(value, label) for value, label in Role.choices() if value != Role.PARTNER]
+
+
 def name_field(*validators) -> StringField:
     """A user's or a site's name: required plain text of at most 120 characters, trimmed."""
     return StringField(
@@ -95,7 +103,7 @@ class UserForm(RowForm):
         ],
         filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
     )
-    role = SelectField(_l("Roll"), choices=Role.choices(), validators=[InputRequired()])
+    role = SelectField(_l("Roll"), choices=staff_roles, validators=[InputRequired()])
     sites = CheckboxList(_l("Förskolor"), coerce=int, validate_choice=True)
     services = CheckboxList(_l("Tjänster (för samordnare)"), coerce=int, validate_choice=True)
     locale = SelectField(_l("Språk"), choices=[("", "—")] + list(LOCALES.items()), default="")
@@ -117,6 +125,52 @@ class UserEditForm(UserForm):
         """An admin cannot take their own admin role away: nobody might be left to give it back."""
         if self.editing_id == current_user.id and field.data != Role.ADMIN:
             raise ValidationError(str(_l("Du kan inte ta bort din egen administratörsroll.")))
+
+
+class PartnerUserForm(UserForm):
+    """A new user of a partner organisation: the role and the partner come from the page."""
+
+    role = None
+    sites = None
+    services = None
+
+
+def e164_phone(_form, field) -> None:
+    """A number a visitor can call, stored in E.164 (it goes into the booking SMS as is)."""
+    if not field.data:
+        field.data = ""
+        return
+    try:
+        field.data = privacy.normalise_phone(field.data)
+    except ValueError as error:
+        raise ValidationError(
+            str(_l("Skriv ett telefonnummer med riktnummer, till exempel 08-123 456 78."))
+        ) from error
+
+
+class PartnerForm(RowForm):
+    """A partner organisation: who it is, whom a visitor calls about a booked time, and the
+    services whose referrals it receives (`services`: ids of the organisation's services)."""
+
+    name = name_field(
+        Unique(
+            Partner.name,
+            _l("Det finns redan en mottagande verksamhet med det namnet."),
+            ignore_case=True,
+        )
+    )
+    kind = RadioField(
+        _l("Typ av verksamhet"),
+        choices=PartnerKind.choices,
+        validators=[InputRequired(_l("Välj typ av verksamhet."))],
+    )
+    phone = StringField(
+        _l("Telefon för besökare"),
+        validators=[Length(max=40), e164_phone],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    services = CheckboxList(_l("Tar emot hänvisningar till"), coerce=int, validate_choice=True)
+    is_active = BooleanField(_l("Aktiv"), default=True)
 
 
 class SiteForm(WeeklyHoursForm):
@@ -188,6 +242,10 @@ class SettingsForm(FlaskForm):
     follow_up_max_days = _days(
         _l("Kontaktuppgifter för uppföljning sparas längst (dagar)"), 1, 1100
     )
+    # The receiving services (issue 21): how long they have to acknowledge a new referral,
+    # and whether their users must sign in with two-factor.
+    partner_ack_working_days = _days(_l("Mottagaren bekräftar inom (arbetsdagar)"), 1, 30)
+    partner_require_2fa = BooleanField(_l("Kräv tvåstegsverifiering för mottagande verksamheter"))
 
     def validate_follow_up_months(self, field) -> None:
         """Whole months from 1 to 36, strictly increasing, at most six; stored as "3,6,12"."""

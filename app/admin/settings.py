@@ -1,6 +1,7 @@
 """Admin: the organisation's settings (legal basis, retention, deadlines, statistics
 suppression, audit retention, kiosk timeout, required two-factor, the follow-ups' months and
-the longest a follow-up consent keeps contact details), each within a safe range."""
+the longest a follow-up consent keeps contact details, the working days a receiving service has
+to acknowledge a referral and whether its users need two-factor), each within a safe range."""
 
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
@@ -32,6 +33,8 @@ FIELDS = [
     "require_2fa",
     "follow_up_months",
     "follow_up_max_days",
+    "partner_ack_working_days",
+    "partner_require_2fa",
 ]
 
 

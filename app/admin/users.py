@@ -1,6 +1,10 @@
 """Admin: the organisation's users. Create, edit role, sites and services, set a password,
 disable at once (the user's sessions end on their next request) and reset two-factor.
 
+A partner's users (role partner) are made on their partner's page (admin.partners), which sets
+the partner: this screen lists them with their partner's name and keeps their role and partner
+as they are, while their name, e-mail, language, password, two-factor and access are kept here.
+
 Every change writes an audit event naming the fields changed, never the password."""
 
 import secrets
@@ -22,6 +26,7 @@ from ..names import service_names
 from ..scope import org_object_or_404, org_query
 from ..web import form_status, paginate, render
 from . import SECTIONS, bp
+from .accounts import create_user
 from .forms import UserEditForm, UserForm
 
 SECTIONS.append(("admin.users", _l("Användare"), _l("Konton, roller, förskolor och inloggning.")))
@@ -45,8 +50,10 @@ def _fill_choices(form: UserForm) -> tuple[list[Site], list[Service]]:
 def _apply(user: User, form: UserForm, sites: list[Site], services: list[Service]) -> None:
     user.name = form.name.data
     user.email = form.email.data
-    user.role = form.role.data
     user.locale = form.locale.data or None
+    if user.role == Role.PARTNER:
+        return  # role and partner stay: a partner's users are made on its page, with no sites
+    user.role = form.role.data
     user.sites = [s for s in sites if s.id in set(form.sites.data or ())]
     # Only coordinators work service queues; other roles keep no service memberships.
     chosen = set(form.services.data or ()) if form.role.data == Role.COORDINATOR else set()
@@ -58,7 +65,7 @@ def _apply(user: User, form: UserForm, sites: list[Site], services: list[Service
 def users():
     query = (
         org_query(current_user, User)
-        .options(selectinload(User.sites))
+        .options(selectinload(User.sites), selectinload(User.partner))
         .order_by(User.is_enabled.desc(), User.name, User.id)
     )
     return render("admin/users.html", page=paginate(query))
@@ -70,15 +77,14 @@ def user_new():
     form = UserForm(organisation_id=current_user.organisation_id)
     sites, services = _fill_choices(form)
     if form.validate_on_submit():
-        user = User(
-            organisation_id=current_user.organisation_id,
-            password_hash=hash_password(form.password.data),
-            session_token=secrets.token_hex(32),
+        user = create_user(
+            current_user.organisation_id,
+            form.password.data,
+            role=form.role.data,
+            name=form.name.data,
+            email=form.email.data,
         )
         _apply(user, form, sites, services)
-        db.session.add(user)
-        db.session.flush()
-        audit.record("user_created", "user", user.id, role=user.role)
         db.session.commit()
         flash(_("Kontot är skapat."))
         return redirect(url_for("admin.users"), code=303)
@@ -92,9 +98,13 @@ def user_edit(user_id: int):
     scope = {"organisation_id": user.organisation_id, "editing_id": user.id}
     form = UserEditForm(obj=user, **scope) if request.method == "GET" else UserEditForm(**scope)
     sites, services = _fill_choices(form)
-    if request.method == "GET":
+    if user.role == Role.PARTNER:
+        for name in ("role", "sites", "services"):  # fixed: the page names the partner instead
+            del form[name]
+    elif request.method == "GET":
         form.sites.data = [s.id for s in user.sites]
         form.services.data = [s.id for s in user.services]
+    if request.method == "GET":
         form.locale.data = user.locale or ""
     if form.validate_on_submit():
         before = _snapshot(user)

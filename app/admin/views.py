@@ -5,7 +5,18 @@ from flask import render_template
 
 from ..access import roles
 from ..choices import Role
-from . import SECTIONS, audit, bp, consent_texts, services, settings, sites, sso, users  # noqa: F401 (the sections)
+from . import (  # noqa: F401 (the sections)
+    SECTIONS,
+    audit,
+    bp,
+    consent_texts,
+    partners,
+    services,
+    settings,
+    sites,
+    sso,
+    users,
+)
 
 
 @bp.get("/")
