@@ -7,13 +7,9 @@ audience, another issuer, expired, a tampered payload, added claims) to show wha
 """
 
 import json
-import os
 import re
-import shutil
 import socket
-import subprocess
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pyotp
@@ -25,50 +21,10 @@ from app.choices import Role
 from app.extensions import db
 from app.models import AuditEvent, User
 from tests.factories import Factory
+from tests.oidc_provider import free_port, install_provider, start_provider
 
-OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 CALLBACK = "http://localhost/login/sso/callback"
 SECRET = "bro-test-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def install_provider() -> None:
-    """npm only when the package is missing (CI installs it up front, .ci/run)."""
-    if (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is needed for the single sign-on tests (tests/oidc)")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=OIDC_DIR, check=True, timeout=300)
-
-
-def start_provider(port: int, callback: str, logout: str) -> subprocess.Popen:
-    """`node provider.mjs` on `port`, once its discovery document answers."""
-    env = {**os.environ, "PORT": str(port), "REDIRECT_URIS": callback, "LOGOUT_URIS": logout}
-    process = subprocess.Popen(
-        ["node", "provider.mjs"],
-        cwd=OIDC_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    discovery = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode()[-2000:])
-        try:
-            if requests.get(discovery, timeout=1).ok:
-                return process
-        except requests.RequestException:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the OpenID provider did not start")
 
 
 @pytest.fixture(scope="session")
@@ -368,7 +324,11 @@ def test_a_provider_down_at_the_callback_is_no_500(client, make, app, org):
 
 def test_sign_out_ends_the_providers_session_too(client, make, org, oidc_provider):
     make.user(org, email="anna@example.org")
+    assert "form-action 'self';" in client.get("/login").headers["Content-Security-Policy"]
     sso(client, "anna")
+    # The sign-out form may lead on to the provider (CSP's form-action covers its redirect).
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {oidc_provider};" in csp
     answer = client.post("/logout")
     assert answer.status_code == 303
     target = urlsplit(answer.headers["Location"])

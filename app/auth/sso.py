@@ -25,6 +25,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
@@ -253,6 +254,19 @@ def _fresh(auth_time) -> bool:
     if not isinstance(auth_time, int | float):
         return False
     return datetime.now(UTC).timestamp() - auth_time <= KIOSK_REAUTH_SECONDS
+
+
+def end_session_origin() -> str | None:
+    """The origin of the provider's end-session endpoint, from the discovery document already
+    read (never a call to the provider): pages allow forms to lead there (sign-out)."""
+    oauth = current_app.extensions.get("authlib.integrations.flask_client")
+    if oauth is None or not configured():
+        return None
+    endpoint = oauth.idp.server_metadata.get("end_session_endpoint")
+    if not isinstance(endpoint, str):
+        return None
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") else None
 
 
 def logout_url(id_token: str) -> str | None:

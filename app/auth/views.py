@@ -19,6 +19,7 @@ from ..choices import Role
 from ..extensions import db
 from ..i18n import LOCALES
 from ..models import User
+from ..security import CSP
 from ..web import form_status, render
 from . import bp, sso, throttle
 from .forms import CodeForm, LocaleForm, LoginForm
@@ -100,6 +101,20 @@ def logout():
     session.clear()
     flash(_("Du är utloggad."))
     return redirect(idp_logout or url_for("auth.login"), code=303)
+
+
+@bp.after_app_request
+def allow_sign_out_at_the_provider(response):
+    """Signing out posts to /logout, which sends the browser on to the provider's end-session
+    endpoint; CSP's form-action covers where a form's redirects lead, so the pages of someone
+    signed in through the provider allow that one origin too."""
+    if request.endpoint == "static" or "Content-Security-Policy" in response.headers:
+        return response
+    if "sso_id_token" in session and (origin := sso.end_session_origin()):
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
+    return response
 
 
 @bp.app_context_processor

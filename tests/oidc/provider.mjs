@@ -26,6 +26,8 @@ const ACCOUNTS = {
   stranger: { email: 'stranger@example.org', email_verified: true, groups: [] },
   grouped: { email: 'grouped@example.org', email_verified: true, groups: ['bro-coordinators', 'other'] },
   admin: { email: 'admin@example.org', email_verified: true, groups: [] },
+  // The demo organisation's bridge builder (tests/e2e/test_sso.py).
+  brobyggare: { email: 'brobyggare@demo.test', email_verified: true, groups: [] },
 };
 
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
