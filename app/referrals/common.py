@@ -75,4 +75,3 @@ def messages_of(consent: Consent) -> list[Row]:
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
         )
     )
-
