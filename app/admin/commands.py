@@ -154,6 +154,12 @@ def create_demo() -> list[tuple[str, str, str]]:
         logins.append((role.value, email, password))
     db.session.flush()
     from ..followup.demo import seed_demo_follow_ups
+    from ..partners.demo import (
+        DEMO_PARTNER_EMAIL,
+        DEMO_PARTNER_NAME,
+        seed_demo_inbound,
+        seed_demo_partners,
+    )
     from ..programme.demo import seed_demo_programme
     from ..projects.demo import seed_demo_projects
     from ..queue.demo import seed_queue_demo
@@ -173,5 +179,14 @@ def create_demo() -> list[tuple[str, str, str]]:
     seed_message_texts(org)  # after it too, for the same reason
     seed_demo_projects(org)  # after the programme: projects cover some of its activities
     seed_demo_follow_ups(org)  # after the follow-up texts, which some consents agree to
+    sfi_centrum = seed_demo_partners(org)  # after the services they receive
+    password = random_password()
+    partner = make_user(
+        org, DEMO_PARTNER_EMAIL, DEMO_PARTNER_NAME, Role.PARTNER, password, [], "sv"
+    )
+    partner.partner = sfi_centrum  # no TOTP secret: the first sign-in enrols
+    logins.append((Role.PARTNER.value, DEMO_PARTNER_EMAIL, password))
+    db.session.flush()
+    seed_demo_inbound(org)  # after the partner's user, who works them
     db.session.commit()
     return logins
