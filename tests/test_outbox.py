@@ -236,9 +236,7 @@ def test_confirmation_arrives_in_her_language_with_its_placeholders_filled(
 
 
 @pytest.mark.parametrize("locale", EIGHT)
-def test_booking_arrives_in_her_language_with_date_time_place_and_phone(
-    make, world, sms, locale
-):
+def test_booking_arrives_in_her_language_with_date_time_place_and_phone(make, world, sms, locale):
     referral = consent_for(make, world, language=locale).referrals[0]
     book(world, referral)  # 13:30 UTC on 8 December: 14:30 in Stockholm
     outbox.send_outbox()
@@ -668,7 +666,7 @@ def test_withdrawal_cancels_unsent_messages_and_their_bytes_are_gone(app, make, 
         code = consent.reference_code
         filled = [
             f"Ring 08-222 22 22. Din kod: {code}".encode(),
-            "hos SFI: tisdag 8 december 2026 kl. 14:30".encode(),
+            b"hos SFI: tisdag 8 december 2026 kl. 14:30",
         ]
         assert on_disk(phone.encode(), phone[3:].encode(), *filled) == []
 
