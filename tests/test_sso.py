@@ -454,3 +454,16 @@ def test_only_admins_see_the_sign_on_settings(client, make, org, login):
     login(make.user(org, role=Role.COORDINATOR))
     assert client.get("/admin/sso").status_code == 403
     assert client.post("/admin/sso/groups/remove", data={"group": "x"}).status_code == 403
+
+
+def test_a_large_id_token_stays_out_of_the_session_and_sign_out_names_the_client(
+    client, make, org, oidc_provider
+):
+    make.user(org, email="anna@example.org")
+    next_token(oidc_provider, groups=[f"group-{n:04}" for n in range(200)])  # Entra's many
+    sso(client, "anna")
+    with client.session_transaction() as session:
+        assert session["sso_id_token"] == ""
+    answer = client.post("/logout")
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert query["client_id"] == ["bro"] and "id_token_hint" not in query

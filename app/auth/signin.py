@@ -120,7 +120,7 @@ def complete_sign_in(user: User, target: str):
     login_user(user)
     session.permanent = True
     session["signed_in_at"] = session["last_seen"] = datetime.now(UTC).timestamp()
-    if id_token:
+    if id_token is not None:
         session["sso_id_token"] = id_token
     return redirect(safe_next(target), code=303)
 

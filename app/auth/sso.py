@@ -48,6 +48,7 @@ MFA_AMR = frozenset({"mfa", "otp", "hwk"})
 # Roles an admin may map a group to: partners are linked to a partner organisation by hand.
 MAPPABLE_ROLES = (Role.STAFF, Role.COORDINATOR, Role.ADMIN)
 RANK = {role: rank for rank, role in enumerate(MAPPABLE_ROLES)}
+MAX_TOKEN_IN_SESSION = 2000  # characters; the rest of the session fits beside it in 4 KB
 KIOSK_REAUTH_SECONDS = 300  # leaving the kiosk needs a sign-in at the provider this fresh
 NO_LOCAL_HASH = "!sso"  # not an Argon2 hash: a created user has no local password
 
@@ -269,17 +270,25 @@ def end_session_origin() -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("https", "http") else None
 
 
-def logout_url(id_token: str) -> str | None:
-    """The provider's end-session URL (RP-initiated logout), if it has one and answers."""
-    if not id_token or not configured():
+def token_for_session(id_token: str) -> str:
+    """What the session keeps of the ID token for the sign-out's `id_token_hint`: the token,
+    unless it is so large (many groups) that the session cookie would pass the browsers' 4 KB;
+    then "" (signed in through the provider; the sign-out names the client instead)."""
+    return id_token if len(id_token) <= MAX_TOKEN_IN_SESSION else ""
+
+
+def logout_url(id_token: str | None) -> str | None:
+    """The provider's end-session URL (RP-initiated logout), if the session began there and
+    the provider has one and answers. None: the session did not begin at the provider."""
+    if id_token is None or not configured():
         return None
     try:
         idp = client()
         if not idp.load_server_metadata().get("end_session_endpoint"):
             return None
+        hint = {"id_token_hint": id_token} if id_token else {"client_id": idp.client_id}
         return idp.create_logout_url(
-            post_logout_redirect_uri=url_for("auth.login", _external=True),
-            id_token_hint=id_token,
+            post_logout_redirect_uri=url_for("auth.login", _external=True), **hint
         )["url"]
     except (RequestException, RuntimeError, ValueError):
         return None

@@ -89,7 +89,7 @@ def login():
 @public
 def logout():
     # Signed in through the identity provider: end its session too (RP-initiated logout).
-    idp_logout = sso.logout_url(session.get("sso_id_token", ""))
+    idp_logout = sso.logout_url(session.get("sso_id_token"))
     if current_user.is_authenticated:
         user = db.session.get(User, current_user.id)
         user.session_token = secrets.token_hex(32)  # ends this session everywhere, server side
@@ -179,7 +179,7 @@ def sso_callback():
         response = complete_sign_in(user, target)
     else:
         response = after_first_factor(user, target)
-    session["sso_id_token"] = outcome.id_token
+    session["sso_id_token"] = sso.token_for_session(outcome.id_token)
     return response
 
 
