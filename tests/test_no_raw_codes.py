@@ -37,6 +37,7 @@ from app.choices import (
     Labelled,
     Outcome,
     OutreachPlace,
+    PartnerKind,
     PartOfDay,
     ReasonCode,
     Role,
@@ -56,6 +57,7 @@ from app.models import (
     ConsentText,
     FollowUp,
     InformationContact,
+    Partner,
     Project,
     ProjectTarget,
     Referral,
@@ -167,6 +169,9 @@ REAL_WORDS = {
         "completed",
         "interrupted",
         "moved",
+        # Partner accounts (issue 21): a role and a kind of receiving service.
+        "partner",
+        "school",
     },
     "so": {"ka", "ha", "so", "my", "sms", "tablet"},
 }
@@ -314,6 +319,11 @@ def seed_every_code() -> dict:
                     )
                 )
     seed_every_afterwards_code(consents, services, site)
+    # A partner organisation of each kind (issue 21), each receiving a service.
+    for n, kind in enumerate(PartnerKind):
+        partner = Partner(organisation_id=site.organisation_id, name=f"Mottagare {n}", kind=kind)
+        partner.services = [services[n % len(services)]]
+        db.session.add(partner)
     db.session.commit()
     return {
         "users": users,
@@ -328,6 +338,7 @@ def seed_every_code() -> dict:
         **programme,
         "follow_ups": list(db.session.scalars(select(FollowUp.id).order_by(FollowUp.id))),
         "projects": list(db.session.scalars(select(Project.id).order_by(Project.id))),
+        "partners": list(db.session.scalars(select(Partner.id).order_by(Partner.id))),
     }
 
 
@@ -475,6 +486,7 @@ def urls_for(rule, seeded: dict, locale: str, every: bool = True) -> list[str]:
         "session_id": seeded["sessions"],
         "follow_up_id": seeded["follow_ups"],
         "project_id": seeded["projects"],
+        "partner_id": seeded["partners"],
     }
     values = [{}]
     for name in rule.arguments:
@@ -598,6 +610,7 @@ def test_no_page_shows_a_raw_code(app):
                 SessionChange.OTHER.label,
                 OutreachPlace.HOME_VISIT.label,
                 OutreachPlace.OTHER.label,
+                PartnerKind.CIVIL_SOCIETY.label,
             ]
         missing = [label for label in expected if label not in seen[locale]]
         assert not missing, f"{locale}: labels never shown: {missing}"
