@@ -23,7 +23,16 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.info.forms import PICTOGRAMS
-from app.models import Consent, ConsentText, Project, Service, ServiceTranslation, Site, User
+from app.models import (
+    Consent,
+    ConsentText,
+    Partner,
+    Project,
+    Service,
+    ServiceTranslation,
+    Site,
+    User,
+)
 from tests.security_world import (
     World,
     build_world,
@@ -74,6 +83,10 @@ def _user_by_name(name: str) -> User:
 
 def _site_by_name(name: str) -> Site:
     return db.session.scalar(select(Site).where(Site.name == name))
+
+
+def _partner_by_name(name: str) -> Partner:
+    return db.session.scalar(select(Partner).where(Partner.name == name))
 
 
 def _project_by_name(name: str) -> Project:
@@ -202,6 +215,43 @@ HOSTILE_FIELDS = [
         ],
     ),
     HostileField(
+        "partner name (new)",
+        "admin_a",
+        lambda w, _locale: "/admin/partners/new",
+        lambda w, p, _locale: {"name": p, "kind": "school", "services": [w.service_x.id]},
+        lambda w, p, _locale: [
+            "/admin/partners/",
+            f"/admin/partners/{_partner_by_name(p).id}",
+        ],
+    ),
+    HostileField(
+        "partner name (edit)",
+        "admin_a",
+        lambda w, _locale: f"/admin/partners/{w.partner_ax.id}",
+        lambda w, p, _locale: {"name": p, "kind": "school", "is_active": "y"},
+        lambda w, p, _locale: [
+            "/admin/partners/",
+            f"/admin/partners/{w.partner_ax.id}",
+            f"/admin/users/{w.users['partner_x'].id}",
+            "/admin/users/",
+        ],
+    ),
+    HostileField(
+        "partner user name (new)",
+        "admin_a",
+        lambda w, _locale: f"/admin/partners/{w.partner_ax.id}/users",
+        lambda w, p, _locale: {
+            "user-name": p,
+            "user-email": "hostile-partner@example.test",
+            "user-password": "a long enough passphrase 42",
+        },
+        lambda w, p, _locale: [
+            f"/admin/partners/{w.partner_ax.id}",
+            "/admin/users/",
+            f"/admin/users/{_user_by_name(p).id}",
+        ],
+    ),
+    HostileField(
         "service name (translation in the interface language)",
         "admin_a",
         lambda w, locale: f"/admin/services/{w.service_x.id}/texts/{locale}",
@@ -325,6 +375,9 @@ NAME_FIELDS = {
     "site name (edit)",
     "service name (translation in the interface language)",
     "contact first name (referral flow)",
+    "partner name (new)",
+    "partner name (edit)",
+    "partner user name (new)",
 }
 OVERRIDE_REFUSED = {
     "sv": "Namnet innehåller osynliga styrtecken",
