@@ -41,6 +41,8 @@ from app.models import (
     ServiceTranslation,
     utcnow,
 )
+from app.workdays import local_today
+from tests.security_world import sign_in_as
 from tests.test_queue import smtp_sink  # noqa: F401 (the local SMTP server, a fixture)
 
 EIGHT = ("sv", "en", "ar", "fa", "so", "ti", "uk", "ckb")
@@ -584,16 +586,22 @@ def test_send_outbox_command_reports_its_counts(app, make, world, sms):
     assert len(delivered(sms)) == 1
 
 
-def test_nothing_is_sent_inside_the_request(client, login, make, world, sms):
-    """The booking step queues in the request; the provider hears of it only from the run."""
-    referral = consent_for(make, world).referrals[0]
-    # Any request that queues: the outbox is called inside it, the provider is not.
-    with client.application.test_request_context("/", method="POST"):
-        book(world, referral)
+def test_nothing_is_sent_inside_the_request(client, make, world, sms):
+    """A partner books through the real route: the request queues the message and answers;
+    the provider hears of it only from the run."""
+    referral = consent_for(make, world, language="so").referrals[0]
+    sign_in_as(client, world.partner_user)
+    day = local_today() + timedelta(days=14)
+    data = {"step": "booked", "version": referral.version, "day": day.isoformat()}
+    data.update(time="09:30", place="Skolgatan 1")
+    response = client.post(f"/inbound/referrals/{referral.id}/step", data=data)
+    assert response.status_code == 303
     assert sms.requests == []
-    assert db.session.scalar(select(OutboxMessage.status)) == MessageStatus.QUEUED
+    message = db.session.scalar(select(OutboxMessage))
+    assert (message.kind, message.status) == (MessageKind.BOOKED, MessageStatus.QUEUED)
     outbox.send_outbox()
-    assert len(delivered(sms)) == 1
+    (request,) = delivered(sms)
+    assert "Skolgatan 1" in text_of(request) and "Wac 08-222 22 22" in text_of(request)
 
 
 # --------------------------------------------------------------------------- e-mail
