@@ -169,6 +169,11 @@ REAL_WORDS = {
         "completed",
         "interrupted",
         "moved",
+        # The closed loop (issue 21): a message's status ("Application sent", "3 failed
+        # contact attempts"), a partner's step ("received").
+        "sent",
+        "received",
+        "failed",
         # Partner accounts (issue 21): a role and a kind of receiving service.
         "partner",
         "school",
