@@ -58,4 +58,6 @@ def after_request(response: Response) -> Response:
 
 
 def on_database_error(context) -> None:
-    metrics.count_database_error(context.original_exception)
+    """Counted by SQLAlchemy's class for it (OperationalError, IntegrityError, ...), the same
+    on every driver; the driver's own exception when SQLAlchemy did not wrap it."""
+    metrics.count_database_error(context.sqlalchemy_exception or context.original_exception)
