@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
         """Close referrals open too long and erase contact details past retention (cron-safe)."""
         from .audit import purge_old_events
         from .database import write_intent
+        from .metrics import count_purge
         from .privacy import purge_expired
 
         # Reset afterwards: a command run inside a longer-lived process (the test suite) must
@@ -24,7 +25,11 @@ def register(app: Flask) -> None:
                 f"Expired referrals closed: {result['expired']}; "
                 f"contact details erased: {result['erased']}"
             )
-            click.echo(f"Audit events past retention removed: {purge_old_events()}")
+            audit_events = purge_old_events()
+            click.echo(f"Audit events past retention removed: {audit_events}")
+            count_purge("expired", result["expired"])  # for /metrics (app/metrics.py)
+            count_purge("erased", result["erased"])
+            count_purge("audit_events", audit_events)
         finally:
             write_intent.reset(token)
 

@@ -16,6 +16,7 @@ import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import brotli
@@ -29,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from app import metrics
 from app.choices import ConsentMethod, Role
 from app.extensions import db
-from app.models import Consent, Referral
+from app.models import Consent, Referral, utcnow
 from app.ops import logs, scrape
 from app.ops.health import migration_heads
 from tests.conftest import make_app
@@ -249,6 +250,19 @@ def test_database_errors_rate_limit_refusals_outbox_and_purge_are_counted(app, c
     metrics.count_purge("expired", 0)
     assert sample("bro_outbox_messages_total", status="sent") == sent + 3
     assert sample("bro_purge_total", kind="expired") == expired + 2
+
+
+def test_the_purge_job_counts_what_it_removed(app, make):
+    org = make.org()
+    site = make.site(org)
+    consent = make.referral_consent(site, [make.service(org)], by=make.user(org, sites=[site]))
+    for referral in consent.referrals:  # open for longer than any retention
+        referral.created_at = utcnow() - timedelta(days=400)
+    db.session.commit()
+    expired = sample("bro_purge_total", kind="expired")
+    result = app.test_cli_runner().invoke(args=["purge-expired"])
+    assert result.exit_code == 0 and "closed: 1" in result.output
+    assert sample("bro_purge_total", kind="expired") == expired + 1
 
 
 def free_port() -> int:
