@@ -398,6 +398,17 @@ def test_the_json_format_is_what_the_handler_writes(app, capsys):
     assert any(line.get("request_id") == "written-line-1" for line in written)
 
 
+def test_log_format_text_writes_plain_lines_with_the_request_id(migrated, tmp_path, capsys):
+    app = make_app(migrated, tmp_path, LOG_FORMAT="text")
+    try:
+        app.test_client().get("/healthz", headers={"X-Request-ID": "plain-line-42"})
+        err = capsys.readouterr().err
+        assert "INFO bro.requests [plain-line-42] GET ops.healthz 200" in err
+        assert '"request_id"' not in err
+    finally:
+        make_app(migrated, tmp_path)  # the handler is the process's: back to JSON
+
+
 def test_no_personal_data_in_any_log_line_of_a_referral_revealed_and_withdrawn(
     app, client, make, login, caplog, capsys
 ):
