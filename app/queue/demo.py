@@ -13,6 +13,7 @@ from ..choices import (
     AttemptChannel,
     AttemptResult,
     ConsentMethod,
+    ConsentPurpose,
     ConsentTextStatus,
     Outcome,
     ReasonCode,
@@ -64,6 +65,7 @@ def _consent_text(org: Organisation) -> ConsentText:
         select(ConsentText)
         .where(
             ConsentText.organisation_id == org.id,
+            ConsentText.purpose == ConsentPurpose.REFERRAL,
             ConsentText.locale == "sv",
             ConsentText.status == ConsentTextStatus.PUBLISHED,
         )
