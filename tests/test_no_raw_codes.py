@@ -512,6 +512,8 @@ SKIPPED = {
     "info.kiosk_exit",
     "auth.totp",
     "auth.totp_setup",
+    "auth.sso_start",  # single sign-on: only redirects (to the identity provider, or back)
+    "auth.sso_callback",
 }
 
 

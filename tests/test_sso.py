@@ -467,3 +467,11 @@ def test_a_large_id_token_stays_out_of_the_session_and_sign_out_names_the_client
     answer = client.post("/logout")
     query = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert query["client_id"] == ["bro"] and "id_token_hint" not in query
+
+
+def test_an_id_token_with_another_nonce_is_refused(client, make, org, oidc_provider):
+    make.user(org, email="anna@example.org")
+    next_token(oidc_provider, nonce="not-the-one-this-browser-sent")
+    assert sso(client, "anna").headers["Location"] == "/login"
+    assert signed_in_as(client) is None
+    assert refusals() == ["id_token"]
