@@ -153,7 +153,7 @@ def test_no_channel_stores_none_and_queues_nothing(client, w, login):
     assert count(OutboxMessage) == 0
     receipt = client.get(f"/referrals/receipt/{consent.id}").get_data(as_text=True)
     with force_locale("so"):
-        assert _("Du får inga meddelanden om hänvisningen från oss.") in receipt
+        assert _("Du får inga meddelanden från oss.") in receipt
 
 
 def test_the_confirmation_is_queued_in_the_consents_transaction(client, w, login, monkeypatch):
