@@ -7,6 +7,7 @@ time with its counts in one statement per page, and the statistics' new outcomes
 import csv
 import io
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -33,6 +34,7 @@ from app.models import OutboxMessage, Referral, ReferralEvent, utcnow
 from app.partners import workflow
 from app.queue.queries import failure_reason
 from app.workdays import local_today
+from tests.test_html_valid import checker_errors
 from tests.test_queue import count_statements
 
 MARK = "Ej kvitterad av mottagaren"
@@ -450,3 +452,38 @@ def test_the_new_outcomes_are_counted_and_labelled_on_the_page_and_in_exports(
     sheet = load_workbook(io.BytesIO(client.post("/stats/export.xlsx", data=period).data)).active
     cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if len(row) > 1}
     assert cells.get("Ingen plats") == 5 and cells.get("Mottagaren sa nej") == 5
+
+
+# ------------------------------------------------------------------ valid HTML
+
+
+def test_the_referral_page_with_both_panels_and_the_marked_list_are_valid_html(
+    client, make, login, world, tmp_path
+):
+    if shutil.which("java") is None:
+        pytest.skip("Java not found: the Nu HTML Checker runs on it (apt-get install default-jre)")
+    referral = late(refer(make, world, message_channel=MessageChannel.SMS))
+    referral.partner_step = PartnerStep.CONTACTED
+    referral.events.append(
+        ReferralEvent(by_id=world.partner_user.id, kind=EventKind.PARTNER, result="contacted")
+    )
+    message(referral, MessageKind.CONFIRMATION, MessageStatus.SENT, sent=utcnow())
+    message(referral, MessageKind.BOOKED, MessageStatus.FAILED, error="rejected:400:21211")
+    booked = refer(make, world)
+    booked.received_at, booked.partner_step = utcnow(), PartnerStep.BOOKED
+    booked.appointment_at, booked.appointment_place = datetime(2027, 1, 12, 8, 30), "Rum 4"
+    db.session.commit()
+    login(world.coordinator)
+    pages = {
+        "referral.html": f"/queue/referrals/{referral.id}",
+        "booked.html": f"/queue/referrals/{booked.id}",
+        "list.html": f"/queue/services/{world.sfi.id}",
+    }
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200
+        (tmp_path / name).write_bytes(response.data)
+    assert MARK in (tmp_path / "list.html").read_text()
+    assert "Numret godtogs inte" in (tmp_path / "referral.html").read_text()
+    errors = checker_errors(sorted(tmp_path.glob("*.html")))
+    assert not errors, "\n".join(errors)
