@@ -514,6 +514,7 @@ SKIPPED = {
     "auth.totp_setup",
     "auth.sso_start",  # single sign-on: only redirects (to the identity provider, or back)
     "auth.sso_callback",
+    "ops.prometheus_metrics",  # for Prometheus only: 404 to anyone not allowed (issue 22)
 }
 
 
