@@ -54,13 +54,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from . import audit, privacy
-from .choices import ConsentPurpose, ConsentTextStatus, MessageChannel, MessageKind, MessageStatus
+from . import audit, metrics, privacy
+from .choices import ConsentPurpose, MessageChannel, MessageKind, MessageStatus
 from .database import write_intent
 from .extensions import db
 from .i18n import DEFAULT_LOCALE, EASY_SWEDISH, ui_locale
 from .models import Consent, ConsentText, OutboxMessage, Referral, ReferralEvent, User, utcnow
 from .names import service_names
+from .texts import published_text
 from .workdays import STOCKHOLM
 
 # The placeholders a message text may use, per purpose; nothing else is filled in, so no
@@ -105,25 +106,11 @@ def placeholder_problem(purpose: str, body: str) -> tuple[str, str] | None:
 
 def message_text(consent: Consent, purpose: str, language: str) -> ConsentText | None:
     """The newest published text of `purpose` in her contact language (lättläst when she
-    reads Swedish and was shown the consent in lättläst), else the newest Swedish one."""
-    candidates = [language, DEFAULT_LOCALE]
+    reads Swedish and was shown the consent in lättläst), else the newest Swedish one: the
+    consent screen's rule (app.texts)."""
     if language == DEFAULT_LOCALE and consent.locale_shown == EASY_SWEDISH:
-        candidates.insert(0, EASY_SWEDISH)
-    for locale in dict.fromkeys(candidates):
-        text = db.session.scalar(
-            select(ConsentText)
-            .where(
-                ConsentText.organisation_id == consent.organisation_id,
-                ConsentText.purpose == purpose,
-                ConsentText.locale == locale,
-                ConsentText.status == ConsentTextStatus.PUBLISHED,
-            )
-            .order_by(ConsentText.version.desc())
-            .limit(1)
-        )
-        if text is not None:
-            return text
-    return None
+        language = EASY_SWEDISH
+    return published_text(consent.organisation_id, language, purpose)
 
 
 def _fill(text: ConsentText, values: dict[str, str]) -> str | None:
@@ -545,6 +532,8 @@ def send_outbox(now: datetime | None = None, limit: int = 200) -> dict[str, int]
             if message is None:
                 continue  # cancelled between the claim and now
             report[_record(message, deliver(message), now)] += 1
+        for result, n in report.items():
+            metrics.count_outbox(result, n)  # /metrics: sent, failed, retried, released, waiting
         return report
     finally:
         write_intent.reset(token)

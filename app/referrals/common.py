@@ -1,37 +1,14 @@
-"""Lookups the referral screens share: the published consent text a visitor is shown (and the
-follow-up text she may also agree to), the visitor's language, how long their details are
+"""Lookups the referral screens share: the visitor's language, how long their details are
 kept, and the messages sent to her (what the register extract lists). (Service names:
-app.names.)"""
+app.names; the published consent text she is shown: app.texts.)"""
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import Row, select
 
-from ..choices import ConsentPurpose, ConsentTextStatus
 from ..extensions import db
-from ..i18n import LOCALES, fallback_locales
-from ..models import Consent, ConsentText, Organisation, OutboxMessage
-
-
-def published_text(
-    org_id: int, locale: str, purpose: str = ConsentPurpose.REFERRAL
-) -> ConsentText | None:
-    """The newest published text of `purpose` in `locale`, else the newest Swedish one."""
-    for candidate in fallback_locales(locale):
-        text = db.session.scalar(
-            select(ConsentText)
-            .where(
-                ConsentText.organisation_id == org_id,
-                ConsentText.locale == candidate,
-                ConsentText.purpose == purpose,
-                ConsentText.status == ConsentTextStatus.PUBLISHED,
-            )
-            .order_by(ConsentText.version.desc())
-            .limit(1)
-        )
-        if text is not None:
-            return text
-    return None
+from ..i18n import LOCALES
+from ..models import Consent, Organisation, OutboxMessage
 
 
 def visitor_locale(consent: Consent) -> str:

@@ -22,10 +22,10 @@ from ..models import AnonymousInterest, ConsentText, Service, Site
 from ..names import service_names
 from ..request_input import ids_or_404, parse_id
 from ..scope import services_query, site_for_user
+from ..texts import published_text
 from ..web import claim_form_key, commit_once, render, replayed_target
 from ..workdays import local_today
 from . import bp
-from .common import published_text
 from .forms import ConsentForm, ContactForm, StartForm
 
 
