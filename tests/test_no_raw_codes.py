@@ -27,6 +27,7 @@ from app.choices import (
     AttemptResult,
     BestTime,
     ConsentMethod,
+    DeclineReason,
     EventKind,
     FollowUpResult,
     FollowUpStatus,
@@ -35,9 +36,13 @@ from app.choices import (
     Indicator,
     InterruptionReason,
     Labelled,
+    MessageChannel,
+    MessageKind,
+    MessageStatus,
     Outcome,
     OutreachPlace,
     PartnerKind,
+    PartnerStep,
     PartOfDay,
     ReasonCode,
     Role,
@@ -57,6 +62,7 @@ from app.models import (
     ConsentText,
     FollowUp,
     InformationContact,
+    OutboxMessage,
     Partner,
     Project,
     ProjectTarget,
@@ -69,7 +75,9 @@ from app.models import (
     Visit,
     VisitLanguage,
 )
+from app.partners import workflow as partner_workflow
 from app.queue import workflow
+from app.scope import partner_referrals_query
 from app.stats import summary
 from app.workdays import local_today
 from tests.security_world import rules_of, sign_in_as
@@ -177,6 +185,10 @@ REAL_WORDS = {
         # Partner accounts (issue 21): a role and a kind of receiving service.
         "partner",
         "school",
+        # The outbox (issue 21): a message's kind and status ("a confirmation", "queued").
+        "confirmation",
+        "queued",
+        "sending",
     },
     "so": {"ka", "ha", "so", "my", "sms", "tablet"},
 }
@@ -329,6 +341,7 @@ def seed_every_code() -> dict:
         partner = Partner(organisation_id=site.organisation_id, name=f"Mottagare {n}", kind=kind)
         partner.services = [services[n % len(services)]]
         db.session.add(partner)
+    seed_every_partner_code(consents, services, users)
     db.session.commit()
     return {
         "users": users,
@@ -345,6 +358,57 @@ def seed_every_code() -> dict:
         "projects": list(db.session.scalars(select(Project.id).order_by(Project.id))),
         "partners": list(db.session.scalars(select(Partner.id).order_by(Partner.id))),
     }
+
+
+def seed_every_partner_code(consents, services, users) -> None:
+    """Issue 21: the demo's partner user (with a second factor set up, so it is not sent to
+    enrol) receives every service; referrals walked through every step of the receiving
+    service, a decline of each reason; messages of each kind, channel and status, and a
+    failure of each coded reason, on the first consents."""
+    partner_user = users[Role.PARTNER]
+    partner_user.totp_secret = "JBSWY3DPEHPK3PXP"
+    partner_user.partner.services = list(services)
+    db.session.flush()
+    open_referrals = [c.referrals[0] for c in consents if c.referrals[0].status == workflow.NEW]
+    day, at = local_today() + timedelta(days=7), time(10)
+    walks = [
+        [PartnerStep.RECEIVED],
+        [PartnerStep.CONTACTED],
+        [PartnerStep.BOOKED],
+        [PartnerStep.BOOKED, PartnerStep.STARTED],
+        *([PartnerStep.DECLINED, reason] for reason in DeclineReason),
+    ]
+    for referral, walk in zip(open_referrals, walks, strict=False):
+        if walk[0] == PartnerStep.DECLINED:
+            partner_workflow.record_step(referral, walk[0], by=partner_user, reason=walk[1])
+            continue
+        for step in walk:
+            partner_workflow.record_step(
+                referral, step, by=partner_user, day=day, at=at, place="SFI Centrum"
+            )
+    failures = ["rejected:400:21211", "rejected:smtp:550", "gave_up", "config:401", "timeout"]
+    n = 0
+    for kind in MessageKind:
+        for channel in MessageChannel:
+            for status in MessageStatus:
+                consent = consents[n % 4]
+                db.session.add(
+                    OutboxMessage(
+                        organisation_id=consent.organisation_id,
+                        consent_id=consent.id,
+                        referral_id=consent.referrals[0].id,
+                        kind=kind,
+                        channel=channel,
+                        locale="sv",
+                        idempotency_key=f"seed:{n}",
+                        status=status,
+                        attempts=n % 3,
+                        last_error=failures[n % len(failures)]
+                        if status == MessageStatus.FAILED
+                        else None,
+                    )
+                )
+                n += 1
 
 
 def seed_every_afterwards_code(consents, services, site) -> None:
@@ -473,7 +537,9 @@ def seed_every_programme_code(site: Site, staff: User, today) -> dict:
     return pages
 
 
-def urls_for(rule, seeded: dict, locale: str, every: bool = True) -> list[str]:
+def urls_for(
+    rule, seeded: dict, locale: str, every: bool = True, user: User | None = None
+) -> list[str]:
     """Each way to fill the rule's parameters with seeded rows (every referral, service...);
     `every=False` takes the first two of each, for a role that sees the same template."""
     choices = {
@@ -481,7 +547,14 @@ def urls_for(rule, seeded: dict, locale: str, every: bool = True) -> list[str]:
         "site_id": [seeded["site"].id],
         "visit_id": [seeded["visit"].id],
         "service_id": [s.id for s in seeded["services"]],
-        "referral_id": list(db.session.scalars(select(Referral.id))),
+        # A partner's pages show only the referrals it receives (app.scope).
+        "referral_id": list(
+            db.session.scalars(
+                partner_referrals_query(user).with_only_columns(Referral.id)
+                if user is not None and user.role == Role.PARTNER
+                else select(Referral.id)
+            )
+        ),
         "consent_id": [c.id for c in seeded["consents"]],
         "text_id": [seeded["text"].id],
         "user_id": [u.id for u in seeded["users"].values()],
@@ -571,7 +644,8 @@ def test_no_page_shows_a_raw_code(app):
                     continue
                 if rule.endpoint == "visits.edit" and role != Role.STAFF:
                     continue  # only the recorder edits a visit, on its day
-                for url in urls_for(rule, seeded, locale, every=role == Role.COORDINATOR):
+                every = role in (Role.COORDINATOR, Role.PARTNER)
+                for url in urls_for(rule, seeded, locale, every=every, user=user):
                     get(url, locale, rule.endpoint)
             if role == Role.COORDINATOR:
                 # The contact panel opens on a POST; the first four referrals hold every best time.
@@ -619,6 +693,11 @@ def test_no_page_shows_a_raw_code(app):
                 OutreachPlace.HOME_VISIT.label,
                 OutreachPlace.OTHER.label,
                 PartnerKind.CIVIL_SOCIETY.label,
+                PartnerStep.BOOKED.label,
+                DeclineReason.COULD_NOT_REACH.label,
+                Outcome.NO_PLACE.label,
+                MessageStatus.CANCELLED.label,
+                MessageKind.BOOKED.label,
             ]
         missing = [label for label in expected if label not in seen[locale]]
         assert not missing, f"{locale}: labels never shown: {missing}"
