@@ -52,7 +52,7 @@ from babel.lists import format_list
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from . import audit, metrics, privacy
 from .choices import ConsentPurpose, MessageChannel, MessageKind, MessageStatus
@@ -204,16 +204,60 @@ def queue_booking(referral: Referral, event: ReferralEvent) -> OutboxMessage | N
     )
 
 
-def messages_of(consent_id: int) -> list[OutboxMessage]:
-    """A consent's messages, oldest first, for a page that shows how they went (kind,
-    channel, status, coded error; never the recipient or text)."""
-    return list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.consent_id == consent_id)
-            .order_by(OutboxMessage.id)
+@dataclass(frozen=True)
+class MessageSummary:
+    """A message as staff see it (the coordinator's referral page, the register extract):
+    what, how, how it went. Only anonymous columns: recipient and text stay sealed."""
+
+    kind: str
+    channel: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+    @property
+    def failure(self) -> str:
+        return failure_reason(self.last_error, self.channel)
+
+
+def messages_of(consent_id: int, referral_id: int | None = None) -> list[MessageSummary]:
+    """A consent's messages, oldest first. With `referral_id`: the confirmation and that
+    referral's own (a booking by another service of the same consent is that service's
+    business). Never the recipient or the text."""
+    query = select(
+        OutboxMessage.kind,
+        OutboxMessage.channel,
+        OutboxMessage.status,
+        OutboxMessage.created_at,
+        OutboxMessage.sent_at,
+        OutboxMessage.attempts,
+        OutboxMessage.last_error,
+    ).where(OutboxMessage.consent_id == consent_id)
+    if referral_id is not None:
+        query = query.where(
+            or_(
+                OutboxMessage.kind == MessageKind.CONFIRMATION,
+                OutboxMessage.referral_id.is_(None),
+                OutboxMessage.referral_id == referral_id,
+            )
         )
-    )
+    rows = db.session.execute(query.order_by(OutboxMessage.created_at, OutboxMessage.id))
+    return [MessageSummary(*row) for row in rows]
+
+
+def failure_reason(code: str | None, channel: str | None = None) -> str:
+    """A failed message's coded reason (`last_error`, written here) in plain words for staff:
+    the provider refused the number (or the mail server the address), the outbox gave up
+    after its retries, or something else."""
+    if code and code.startswith("rejected") and code != "rejected:channel":
+        if channel == MessageChannel.EMAIL or code.startswith("rejected:smtp"):
+            return _("Adressen godtogs inte av e-postservern")
+        return _("Numret godtogs inte av sms-leverantören")
+    if code == "gave_up":
+        return _("Gav upp efter flera försök")
+    return _("Kunde inte skickas")
 
 
 # --------------------------------------------------------------------------- delivery

@@ -31,8 +31,8 @@ from app.choices import (
 )
 from app.extensions import db
 from app.models import OutboxMessage, Referral, ReferralEvent, utcnow
+from app.outbox import failure_reason
 from app.partners import workflow
-from app.queue.queries import failure_reason
 from app.workdays import local_today
 from tests.test_html_valid import checker_errors
 from tests.test_queue import count_statements

@@ -10,16 +10,15 @@ service of the organisation. Anything else is answered with 404, as if it did no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
-from ..choices import MessageChannel, MessageKind, ReferralStatus, Role
+from ..choices import ReferralStatus, Role
 from ..extensions import db
 from ..models import (
-    OutboxMessage,
     Partner,
     Referral,
     ReferralEvent,
@@ -320,60 +319,3 @@ def receiving_partners(referral: Referral) -> list[str]:
             .order_by(Partner.name)
         )
     )
-
-
-@dataclass(frozen=True)
-class VisitorMessage:
-    """A message to the visitor as the coordinator sees it: what, how, how it went."""
-
-    kind: str
-    channel: str
-    status: str
-    created_at: datetime
-    sent_at: datetime | None
-    attempts: int
-    last_error: str | None
-
-    @property
-    def failure(self) -> str:
-        return failure_reason(self.last_error, self.channel)
-
-
-def visitor_messages(referral: Referral) -> list[VisitorMessage]:
-    """The messages of the referral's consent: the confirmation and this referral's own (a
-    booking by another service of the same consent is that service's business). Only the
-    anonymous columns are read: recipient and text stay sealed (app.privacy)."""
-    rows = db.session.execute(
-        select(
-            OutboxMessage.kind,
-            OutboxMessage.channel,
-            OutboxMessage.status,
-            OutboxMessage.created_at,
-            OutboxMessage.sent_at,
-            OutboxMessage.attempts,
-            OutboxMessage.last_error,
-        )
-        .where(
-            OutboxMessage.consent_id == referral.consent_id,
-            or_(
-                OutboxMessage.kind == MessageKind.CONFIRMATION,
-                OutboxMessage.referral_id.is_(None),
-                OutboxMessage.referral_id == referral.id,
-            ),
-        )
-        .order_by(OutboxMessage.created_at, OutboxMessage.id)
-    )
-    return [VisitorMessage(*row) for row in rows]
-
-
-def failure_reason(code: str | None, channel: str | None = None) -> str:
-    """A failed message's coded reason (app.outbox writes it) in plain words for the
-    coordinator: the provider refused the number (or the mail server the address), the
-    outbox gave up after its retries, or something else."""
-    if code and code.startswith("rejected") and code != "rejected:channel":
-        if channel == MessageChannel.EMAIL or code.startswith("rejected:smtp"):
-            return _("Adressen godtogs inte av e-postservern")
-        return _("Numret godtogs inte av sms-leverantören")
-    if code == "gave_up":
-        return _("Gav upp efter flera försök")
-    return _("Kunde inte skickas")

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit, privacy
+from .. import audit, outbox, privacy
 from ..access import QUEUE_ROLES, roles
 from ..choices import (
     AttemptChannel,
@@ -267,7 +267,7 @@ def page_context(referral) -> dict:
         names=names,
         partners=queries.receiving_partners(referral),
         awaiting_ack=is_ack_overdue(referral, local_today()),
-        messages=queries.visitor_messages(referral),
+        messages=outbox.messages_of(referral.consent_id, referral.id),
     )
 
 

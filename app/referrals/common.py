@@ -1,14 +1,12 @@
-"""Lookups the referral screens share: the visitor's language, how long their details are
-kept, and the messages sent to her (what the register extract lists). (Service names:
-app.names; the published consent text she is shown: app.texts.)"""
+"""Lookups the referral screens share: the visitor's language and how long her details are
+kept. (Service names: app.names; the published consent text she is shown: app.texts; the
+messages sent to her: app.outbox.messages_of.)"""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, select
-
 from ..extensions import db
 from ..i18n import LOCALES
-from ..models import Consent, Organisation, OutboxMessage
+from ..models import Consent, Organisation
 
 
 def visitor_locale(consent: Consent) -> str:
@@ -32,23 +30,3 @@ def kept_until(consent: Consent) -> datetime:
     if has_follow_up_consent(consent):
         after_close = max(after_close, org.follow_up_max_days)
     return consent.given_at + timedelta(days=org.max_open_days + after_close)
-
-
-def messages_of(consent: Consent) -> list[Row]:
-    """Her messages, oldest first: only the anonymous columns (kind, channel, status, dates,
-    the coded reason of a failure). Recipient and text are sealed and removed once sent, and
-    are never read here."""
-    return list(
-        db.session.execute(
-            select(
-                OutboxMessage.kind,
-                OutboxMessage.channel,
-                OutboxMessage.status,
-                OutboxMessage.created_at,
-                OutboxMessage.sent_at,
-                OutboxMessage.last_error,
-            )
-            .where(OutboxMessage.consent_id == consent.id)
-            .order_by(OutboxMessage.created_at, OutboxMessage.id)
-        )
-    )

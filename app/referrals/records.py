@@ -8,17 +8,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import audit, privacy
+from .. import audit, outbox, privacy
 from ..access import ALL_STAFF, roles, signed_in
 from ..extensions import db, limiter
 from ..i18n import current_locale
 from ..models import Consent, FollowUp, Referral, ReferralEvent, User
 from ..names import service_names
-from ..queue.queries import failure_reason
 from ..scope import consent_for_user, consents_query, sites_query
 from ..web import form_status, paginate, render
 from . import bp
-from .common import kept_until, messages_of, visitor_locale
+from .common import kept_until, visitor_locale
 from .forms import ExtractForm
 
 
@@ -91,7 +90,7 @@ def extract():
     )
     people = _names_of({consent.recorded_by_id, consent.withdrawn_by_id})
     follow_ups = _follow_ups_of([r.id for r in referrals])
-    messages = messages_of(consent)
+    messages = outbox.messages_of(consent.id)
     db.session.commit()  # the audit event of the read is written before anything is shown
     return render(  # the extract in the visitor's language, the staff's page around it in theirs
         "referrals/extract.html",
@@ -103,7 +102,6 @@ def extract():
         people=people,
         follow_ups=follow_ups,
         messages=messages,
-        failure_reason=failure_reason,  # the coordinator's words for it, in hers
         until=kept_until(consent),
     )
 
