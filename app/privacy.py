@@ -455,9 +455,20 @@ def _cancel_open_follow_ups(consent: Consent) -> int:
 def _erase(consent: Consent, at: datetime) -> None:
     """Delete the row, not blank it: with secure_delete the bytes are overwritten on disk.
     The outbox goes with it: unsent messages cancelled, every message's recipient and text
-    removed."""
+    removed; and so does a time booked at the receiving service."""
     db.session.execute(delete(ContactDetails).where(ContactDetails.consent_id == consent.id))
     _erase_messages(consent)
+    # Her booked time and place at the receiving service go too: about her, and needed by no
+    # statistic. (A bulk UPDATE: the referrals' own changes are flushed before it runs.)
+    db.session.execute(
+        update(Referral)
+        .where(
+            Referral.consent_id == consent.id,
+            or_(Referral.appointment_at.is_not(None), Referral.appointment_place.is_not(None)),
+        )
+        .values(appointment_at=None, appointment_place=None)
+        .execution_options(synchronize_session=False)
+    )
     consent.erased_at = at
 
 

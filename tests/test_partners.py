@@ -564,3 +564,23 @@ def test_htmx_gets_the_working_part_alone(client, make, world):
     assert response.status_code == 200
     assert 'id="inbound-work"' in html
     assert "<html" not in html and "+46701234567" not in html
+
+
+def test_withdrawal_erases_the_booked_time_and_place_and_the_partner_loses_sight(
+    client, make, world
+):
+    """Erasure covers the receiving side: her booked time and place go with her contact
+    details, and the partner's pages no longer find the referral."""
+    from app import privacy
+
+    referral = new_referral(make, world)
+    record_step(referral, S.BOOKED, by=world.partner_user, **step_args(S.BOOKED))
+    db.session.commit()
+    privacy.withdraw(referral.consent, by=world.staff)
+    db.session.expire_all()
+    kept = db.session.get(Referral, referral.id)
+    assert (kept.appointment_at, kept.appointment_place) == (None, None)
+    assert (kept.status, kept.outcome) == (ReferralStatus.CLOSED, Outcome.WITHDRAWN)
+    sign_in_as(client, world.partner_user)
+    assert client.get(f"/inbound/referrals/{referral.id}").status_code == 404
+    assert "Skolgatan 1" not in client.get("/inbound/?tab=closed").get_data(as_text=True)
