@@ -4,6 +4,7 @@ contact details live only in `ContactDetails`, which only `app.privacy` reads or
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from uuid import uuid4
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -36,6 +37,10 @@ from .choices import (
     TranslationStatus,
 )
 from .extensions import db
+
+
+def new_uuid() -> str:
+    return str(uuid4())
 
 
 def utcnow() -> datetime:
@@ -368,6 +373,8 @@ class Service(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     slug: Mapped[str] = mapped_column(String(60))
+    # The service's HSDS id: stable across exports and edits, unique across organisations.
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True, default=new_uuid)
     pictogram: Mapped[str] = mapped_column(String(80), default="service.svg")
     url: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
