@@ -54,7 +54,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
-from . import audit, metrics, privacy
+from . import metrics, privacy
 from .choices import ConsentPurpose, MessageChannel, MessageKind, MessageStatus
 from .database import write_intent
 from .extensions import db
@@ -523,18 +523,7 @@ def _record(message: privacy.OutgoingMessage, delivery: Delivery, now: datetime)
             )
             .execution_options(synchronize_session=False)
         )
-        audit.record(
-            "message_failed",
-            "outbox_message",
-            message.id,
-            user=None,
-            organisation_id=message.organisation_id,
-            kind=message.kind,
-            channel=message.channel,
-            attempt=message.attempts,
-            reason=delivery.code,
-            final=False,
-        )
+        privacy.audit_delivery("message_failed", message, reason=delivery.code, final=False)
         result = "retried"
     db.session.commit()
     return result

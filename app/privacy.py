@@ -597,6 +597,22 @@ class OutgoingMessage:
     body: str
 
 
+def audit_delivery(action: str, message: OutgoingMessage, **detail) -> None:
+    """The audit event of one try at sending a message (by the system, not a user): which
+    message, its kind and channel and the attempt, with coded details only."""
+    audit.record(
+        action,
+        "outbox_message",
+        message.id,
+        user=None,
+        organisation_id=message.organisation_id,
+        kind=message.kind,
+        channel=message.channel,
+        attempt=message.attempts,
+        **detail,
+    )
+
+
 def _outbox_associated_data(message_id: int, field: str, key_id: str) -> bytes:
     return f"outbox_message/{message_id}/{field}/{key_id}".encode()
 
@@ -740,16 +756,7 @@ def message_sent(message: OutgoingMessage, *, provider_ref: str | None, at: date
         message, status=MessageStatus.SENT, sent_at=at, provider_ref=provider_ref, last_error=None
     )
     if done:
-        audit.record(
-            "message_sent",
-            "outbox_message",
-            message.id,
-            user=None,
-            organisation_id=message.organisation_id,
-            kind=message.kind,
-            channel=message.channel,
-            attempt=message.attempts,
-        )
+        audit_delivery("message_sent", message)
     return done
 
 
@@ -758,18 +765,7 @@ def message_failed(message: OutgoingMessage, *, reason: str, at: datetime) -> bo
     given up after the last retry: failed, its recipient and text gone."""
     done = _finish_message(message, status=MessageStatus.FAILED, last_error=reason[:120])
     if done:
-        audit.record(
-            "message_failed",
-            "outbox_message",
-            message.id,
-            user=None,
-            organisation_id=message.organisation_id,
-            kind=message.kind,
-            channel=message.channel,
-            attempt=message.attempts,
-            reason=reason[:120],
-            final=True,
-        )
+        audit_delivery("message_failed", message, reason=reason[:120], final=True)
     return done
 
 
