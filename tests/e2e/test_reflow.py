@@ -71,8 +71,10 @@ def public_paths(app: Flask) -> list[tuple[str, str]]:
         view = app.view_functions[rule.endpoint]
         if getattr(view, "access", None) != PUBLIC or "GET" not in rule.methods:
             continue
-        if rule.endpoint in NOT_PAGES or rule.endpoint.startswith("auth."):
-            continue  # auth.index is "/" (the picker for visitors); its forms are not public pages
+        if rule.endpoint in NOT_PAGES or rule.endpoint.startswith(("auth.", "ops.")):
+            # auth.index is "/" (the picker for visitors); its forms are not public pages. The
+            # ops area answers machines (health, metrics), not readers.
+            continue
         names = sorted(rule.arguments)
         for combination in itertools.product(*(values[name] for name in names)):
             arguments = dict(zip(names, combination, strict=True))
