@@ -151,6 +151,7 @@ PARAMETERS = {
     "follow_up_id": lambda w: w.follow_up_a1_x.id,
     "project_id": lambda w: w.project_a.id,
     "partner_id": lambda w: w.partner_ax.id,
+    "service_uuid": lambda w: w.service_x.uuid,  # the public HSDS API (issue 22)
 }
 
 # Actors for whom the record behind a parameter is out of scope, so the answer must be 404.
@@ -182,6 +183,7 @@ SCOPE = {
     "partner_id": {"admin_b"},
     "lang": set(),
     "slug": set(),
+    "service_uuid": set(),  # public: the HSDS API
     "code": set(),
 }
 

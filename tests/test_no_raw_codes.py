@@ -559,6 +559,7 @@ def urls_for(
         "text_id": [seeded["text"].id],
         "user_id": [u.id for u in seeded["users"].values()],
         "slug": [seeded["service"].slug],
+        "service_uuid": [seeded["service"].uuid],  # the HSDS API: JSON, its status checked
         "code": ["ti"],
         "activity_id": seeded["activities"][:1],
         "session_id": seeded["sessions"],

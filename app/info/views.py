@@ -22,7 +22,7 @@ from ..extensions import db
 from ..i18n import CONTENT_LOCALES, current_locale
 from ..models import User
 from ..web import form_status
-from . import bp
+from . import api, bp  # noqa: F401  (api: the HSDS API's routes, on this blueprint)
 from .forms import KioskExitForm
 from .pages import (
     KIOSK_BLUEPRINTS,
