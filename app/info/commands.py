@@ -14,7 +14,7 @@ def register(app: Flask) -> None:
     @click.argument("path", type=click.Path(dir_okay=False, writable=True))
     @click.option("--org", "org_slug", default=None, help="Organisation slug (default: first).")
     def catalogue_export(path, org_slug):
-        """Write the service catalogue as HSDS-shaped JSON to PATH."""
+        """Write the service catalogue as HSDS 3.0 JSON (our profile, version 2) to PATH."""
         org = command_org(org_slug)
         Path(path).write_text(export_json(org) + "\n", encoding="utf-8")
         click.echo(f"Exported the catalogue of {org.slug} to {path}")
@@ -23,7 +23,8 @@ def register(app: Flask) -> None:
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     @click.option("--org", "org_slug", default=None, help="Organisation slug (default: first).")
     def catalogue_import(path, org_slug):
-        """Create or update services from an HSDS-shaped JSON file (all or nothing)."""
+        """Create or update services from a catalogue file, version 2 (HSDS 3.0) or 1: matched
+        by UUID, then slug; all or nothing."""
         org = command_org(org_slug)
         try:
             result = import_catalogue(org, load_json(Path(path).read_bytes()))
