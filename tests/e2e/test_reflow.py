@@ -48,8 +48,19 @@ def service_slugs(app: Flask) -> list[str]:
     return slugs
 
 
-# Public addresses that are not pages: an image, a recording, a calendar feed.
-NOT_PAGES = frozenset({"info.qr", "info.audio", "programme.feed", "info.entry", "info.kiosk_exit"})
+# Public addresses that are not pages: an image, a recording, a calendar feed, the catalogue's
+# JSON for directories (the HSDS API).
+NOT_PAGES = frozenset(
+    {
+        "info.qr",
+        "info.audio",
+        "programme.feed",
+        "info.entry",
+        "info.kiosk_exit",
+        "info.api_services",
+        "info.api_service",
+    }
+)
 # The QR code's box is set by its width and height; a blank one spares the server a QR code
 # per service page.
 BLANK_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>'
