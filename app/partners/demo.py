@@ -20,15 +20,14 @@ from sqlalchemy import select
 from .. import privacy
 from ..choices import (
     ConsentMethod,
-    ConsentPurpose,
-    ConsentTextStatus,
     Gender,
     PartnerKind,
     PartnerStep,
     Role,
 )
 from ..extensions import db
-from ..models import ConsentText, Organisation, Partner, Service, Site, User
+from ..models import Organisation, Partner, Service, Site, User
+from ..texts import published_text
 from ..workdays import add_working_days, local_today
 from . import workflow
 
@@ -87,16 +86,7 @@ def seed_demo_inbound(org: Organisation) -> None:
     sfi = db.session.scalar(
         select(Service).where(Service.organisation_id == org.id, Service.slug == "sfi")
     )
-    text = db.session.scalar(
-        select(ConsentText)
-        .where(
-            ConsentText.organisation_id == org.id,
-            ConsentText.purpose == ConsentPurpose.REFERRAL,
-            ConsentText.locale == "sv",
-            ConsentText.status == ConsentTextStatus.PUBLISHED,
-        )
-        .order_by(ConsentText.version.desc())
-    )
+    text = published_text(org.id, "sv")
     if None in (partner_user, staff, site, sfi, text):
         return
     booked_on = add_working_days(local_today(), 5)  # a working day next week

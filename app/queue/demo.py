@@ -13,7 +13,6 @@ from ..choices import (
     AttemptChannel,
     AttemptResult,
     ConsentMethod,
-    ConsentPurpose,
     ConsentTextStatus,
     Outcome,
     ReasonCode,
@@ -22,6 +21,7 @@ from ..choices import (
 )
 from ..extensions import db
 from ..models import ConsentText, Organisation, Service, ServiceTranslation, User, utcnow
+from ..texts import published_text
 from ..workdays import local_today
 from . import workflow
 
@@ -61,16 +61,7 @@ def _services(org: Organisation) -> list[Service]:
 
 
 def _consent_text(org: Organisation) -> ConsentText:
-    text = db.session.scalar(
-        select(ConsentText)
-        .where(
-            ConsentText.organisation_id == org.id,
-            ConsentText.purpose == ConsentPurpose.REFERRAL,
-            ConsentText.locale == "sv",
-            ConsentText.status == ConsentTextStatus.PUBLISHED,
-        )
-        .order_by(ConsentText.version.desc())
-    )
+    text = published_text(org.id, "sv")
     if text is None:
         text = ConsentText(
             organisation_id=org.id,
