@@ -9,9 +9,13 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Interpret the config file for Python logging, unless the app has set logging up already
+# (app/ops/logs.py puts one handler on the root logger): a second handler there would write
+# every log line twice, in two formats. Alembic's progress then goes to the app's handler.
+if logging.getLogger().handlers:
+    logging.getLogger("alembic").setLevel(logging.INFO)
+else:
+    fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
 
 
