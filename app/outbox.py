@@ -43,6 +43,7 @@ import string
 import urllib.error
 import urllib.parse
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -280,20 +281,23 @@ def _safe(value: object, limit: int = 20) -> str | None:
     return text if re.fullmatch(rf"[A-Za-z0-9_.-]{{1,{limit}}}", text) else None
 
 
-class HttpSmsProvider:
+class HttpSmsProvider(ABC):
     """An SMS API that takes a form POST with Basic auth and answers JSON (the tiny interface
-    every provider implements: `send(to, body, key) -> Delivery`)."""
+    every provider implements: `send(to, body, key) -> Delivery`). A provider says only where
+    it posts and what the form holds."""
 
     ref_field = "id"
 
     def __init__(self, config) -> None:
         self.config = config
 
+    @abstractmethod
     def url(self) -> str:
-        raise NotImplementedError
+        """The address the message is posted to."""
 
+    @abstractmethod
     def fields(self, to: str, body: str) -> dict[str, str]:
-        raise NotImplementedError
+        """The form fields of one message."""
 
     def send(self, to: str, body: str, key: str) -> Delivery:
         config = self.config
