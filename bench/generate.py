@@ -78,6 +78,7 @@ from app.workdays import add_working_days, is_working_day, local_today
 from . import DEFAULT_DB, ORG_SLUG, PASSWORD, bench_app, head_revision, migrate, sqlite_url
 from . import generate_afterwards as afterwards
 from . import generate_programme as programme_data
+from .bulk import write_rows
 
 # 2: builds the daily visit summaries; 3: every coordinator has a queue; 4: the programme
 # (activities, sessions, attendance, visits counted to sessions, outreach); 5: schedules end
@@ -540,16 +541,16 @@ def insert_visits(
                         {"visit_id": visit_id, "code": code, "site_id": site_id, "visit_date": day}
                     )
             if len(visits) >= BATCH:
-                conn.execute(insert(visit_table), visits)
-                conn.execute(insert(language_table), languages)
+                write_rows(conn, visit_table, visits)
+                write_rows(conn, language_table, languages)
                 visits, languages = [], []
                 batches += 1
                 if batches % 5 == 0:  # a handful of transactions, not one per batch
                     conn.commit()
                     conn.begin()
         if visits:
-            conn.execute(insert(visit_table), visits)
-            conn.execute(insert(language_table), languages)
+            write_rows(conn, visit_table, visits)
+            write_rows(conn, language_table, languages)
         conn.commit()
     finally:
         conn.close()
@@ -738,7 +739,7 @@ def _flush_referrals(conn: Connection, buffers: dict) -> None:
         ("event", ReferralEvent.__table__),
     ):
         if buffers[name]:
-            conn.execute(insert(table), buffers[name])
+            write_rows(conn, table, buffers[name])
             buffers[name].clear()
 
 
@@ -942,7 +943,7 @@ def insert_interests(engine, rng, plan, world, days, weights, site_weights, site
         )
     with engine.begin() as conn:
         for start in range(0, len(rows), BATCH):
-            conn.execute(insert(AnonymousInterest.__table__), rows[start : start + BATCH])
+            write_rows(conn, AnonymousInterest.__table__, rows[start : start + BATCH])
 
 
 # -- command line ---------------------------------------------------------------------------

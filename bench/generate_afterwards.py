@@ -71,6 +71,7 @@ from app.models import (
 )
 from app.workdays import STOCKHOLM
 
+from .bulk import write_rows
 from .generate_programme import pick, weighted
 
 RETENTION_DAYS = 30  # Organisation.retention_days_after_close's default
@@ -146,7 +147,8 @@ def facts(conn) -> None:
     """Target-group facts on every referral, the same for all referrals of one consent."""
 
     def draw(a: int, b: int):
-        return (Referral.consent_id * a + b) % 1000
+        # (id * a + b) mod 1000, reduced first so it fits PostgreSQL's 32-bit integer for any id
+        return ((Referral.consent_id % 1000) * (a % 1000) + b) % 1000
 
     g, child, leave, sfi = draw(7919, 11), draw(104_729, 7), draw(1_299_709, 3), draw(15_485, 1)
     woman = and_(g >= 15, g < 865)
@@ -328,7 +330,7 @@ def insert_follow_ups(engine, rng: random.Random, plan, world) -> tuple[dict, li
     counts["follow_ups"] = len(rows)
     with engine.begin() as conn:
         for start in range(0, len(rows), 50_000):
-            conn.execute(insert(FollowUp.__table__), rows[start : start + 50_000])
+            write_rows(conn, FollowUp.__table__, rows[start : start + 50_000])
         kept = _keep_contact_details(conn, keeping, now)
     return counts, kept
 

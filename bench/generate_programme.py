@@ -44,6 +44,8 @@ from app.models import (
 )
 from app.programme.schedule import build_rule, occurrences
 
+from .bulk import write_rows
+
 BATCH = 50_000
 CUSTOM_KIND = "custom_1"  # the kind an admin added, as app.programme.records.add_kind codes it
 CUSTOM_NAMES = {"sv": "Rytmik", "en": "Music and movement", "ar": "إيقاع وحركة"}
@@ -432,11 +434,9 @@ class Buffers:
 
     def flush(self, conn, force: bool = False) -> None:
         if self.sessions and (force or len(self.sessions) >= BATCH):
-            conn.execute(insert(ActivitySession.__table__), self.sessions)
-            if self.attendance:
-                conn.execute(insert(SessionAttendance.__table__), self.attendance)
-            if self.languages:
-                conn.execute(insert(AttendanceLanguage.__table__), self.languages)
+            write_rows(conn, ActivitySession.__table__, self.sessions)
+            write_rows(conn, SessionAttendance.__table__, self.attendance)
+            write_rows(conn, AttendanceLanguage.__table__, self.languages)
             self.sessions, self.attendance, self.languages = [], [], []
 
 
@@ -683,5 +683,5 @@ def insert_contacts(engine, rng, plan, world, site_languages) -> int:
             )
     with engine.begin() as conn:
         for start in range(0, len(rows), BATCH):
-            conn.execute(insert(InformationContact.__table__), rows[start : start + BATCH])
+            write_rows(conn, InformationContact.__table__, rows[start : start + BATCH])
     return len(rows)
