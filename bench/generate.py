@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import Integer, create_engine, func, insert, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from app import crypto, privacy
@@ -48,6 +48,7 @@ from app.choices import (
     Topic,
     TranslationStatus,
 )
+from app.extensions import db
 from app.i18n import LOCALES
 from app.models import (
     Activity,
@@ -75,7 +76,16 @@ from app.models import (
 from app.stats import summary
 from app.workdays import add_working_days, is_working_day, local_today
 
-from . import DEFAULT_DB, ORG_SLUG, PASSWORD, bench_app, head_revision, migrate, sqlite_url
+from . import (
+    DEFAULT_DB,
+    ORG_SLUG,
+    PASSWORD,
+    bench_app,
+    head_revision,
+    migrate,
+    national,
+    sqlite_url,
+)
 from . import generate_afterwards as afterwards
 from . import generate_programme as programme_data
 from .bulk import write_rows
@@ -140,6 +150,9 @@ class Plan:
     # Days of programme (sessions, attendance, outreach) back from today: by default in
     # proportion to the visits, three years at full size (at least two weeks).
     programme: int | None = None
+    # Organisations: the visits and referrals above are each one's (bench.national copies the
+    # first on PostgreSQL).
+    organisations: int = 1
 
     @property
     def interests(self) -> int:
@@ -160,6 +173,7 @@ class Plan:
             "seed": self.seed,
             "today": self.today.isoformat(),
             "programme_days": self.programme_days,
+            "organisations": self.organisations,
         }
 
 
@@ -236,7 +250,13 @@ def generate(
             f"  afterwards: {later['follow_ups']:,} follow-ups ({later['follow_ups_recorded']:,} "
             f"recorded), {later['projects']} projects in {time.perf_counter() - t:.1f} s"
         )
+        if plan.organisations > 1:
+            log(f"  copying the organisation {plan.organisations - 1} times on the server")
+            seconds = national.replicate(engine, plan.organisations - 1, key, plan.seed, log)
+            log(f"  copies made in {seconds:.1f} s")
+        t = time.perf_counter()
         _finish(engine)
+        log(f"  sequences, VACUUM and ANALYZE in {time.perf_counter() - t:.1f} s")
         counts = count_rows(engine)
     finally:
         engine.dispose()
@@ -266,34 +286,29 @@ def _fast_pragmas(engine: Engine) -> None:
 
 
 def _finish(engine: Engine) -> None:
-    """Give the planner statistics; on PostgreSQL move sequences past the explicit ids."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            for table in (
-                "visit",
-                "consent",
-                "referral",
-                "referral_event",
-                "anonymous_interest",
-                "activity",
-                "activity_schedule",
-                "activity_session",
-                "information_contact",
-            ):
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-                    )
-                )
+    """Give the planner statistics; on PostgreSQL move sequences past the explicit ids, and
+    VACUUM so the visibility map is set and index-only scans work as on a long-running server."""
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
             conn.commit()
-    else:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+        return
+    with engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            column = table.c.get("id")
+            if column is None or not column.primary_key or not column.autoincrement:
+                continue
+            if not isinstance(column.type, Integer):
+                continue
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                    f'(SELECT COALESCE(MAX(id), 1) FROM "{table.name}"))'
+                )
+            )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE)")
 
 
 def count_rows(engine: Engine) -> dict:
@@ -954,11 +969,28 @@ def plan_for(quick: bool, seed: int) -> Plan:
     return Plan(visits=FULL["visits"] // scale, referrals=FULL["referrals"] // scale, seed=seed)
 
 
+def plan_national(quick: bool, seed: int) -> Plan:
+    """bench.national's: 25 organisations, each a 25th of the 10 million visits and million
+    referrals, with the programme over the full three years (`--quick`: a tenth of the totals,
+    the programme in proportion to one organisation's visits, as `plan_for` sizes it)."""
+    scale = 10 if quick else 1
+    n = national.ORGANISATIONS
+    return Plan(
+        visits=national.TOTAL["visits"] // scale // n,
+        referrals=national.TOTAL["referrals"] // scale // n,
+        seed=seed,
+        programme=None if quick else 365 * YEARS,
+        organisations=n,
+    )
+
+
 def ensure_dataset(database_url: str | None, plan: Plan, log=print) -> tuple[str, dict]:
-    """The URL of a data set matching `plan`: the default SQLite file is reused when its
-    recorded plan matches, else generated again; a given URL is always generated into."""
+    """The URL of a data set matching `plan`. The default SQLite file, and a database given by
+    URL that holds a `bench_plan` row, are reused when their recorded plan matches and generated
+    again when it does not (a PostgreSQL database the generator filled is emptied first); any
+    other non-empty database is refused."""
     if database_url:
-        return database_url, generate(database_url, plan, log=log)
+        return database_url, _ensure_at(database_url, plan, log)
     path = (
         DEFAULT_DB
         if plan.visits == FULL["visits"]
@@ -979,13 +1011,56 @@ def ensure_dataset(database_url: str | None, plan: Plan, log=print) -> tuple[str
     return sqlite_url(path), counts
 
 
+PLAN_TABLE = "bench_plan"  # in a database given by URL: the plan it was generated with
+
+
+def _ensure_at(database_url: str, plan: Plan, log) -> dict:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            recorded = (
+                conn.execute(text(f"SELECT plan, counts FROM {PLAN_TABLE}")).first()
+                if inspect(conn).has_table(PLAN_TABLE)
+                else None
+            )
+        if recorded and json.loads(recorded.plan) == plan.key():
+            counts = json.loads(recorded.counts)
+            log(f"Reusing the data set at {engine.url!r} (generated in {counts['seconds']} s)")
+            return counts
+        if recorded and engine.dialect.name == "postgresql":
+            log("The database holds a data set of another plan: emptying it")
+            with engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+    total = plan.visits * plan.organisations
+    log(f"Generating {total:,} visits in {plan.organisations} organisation(s) at {engine.url!r}")
+    counts = generate(database_url, plan, log=log)
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE TABLE {PLAN_TABLE} (plan TEXT, counts TEXT)"))
+            conn.execute(
+                text(f"INSERT INTO {PLAN_TABLE} VALUES (:plan, :counts)"),
+                {"plan": json.dumps(plan.key()), "counts": json.dumps(counts)},
+            )
+    finally:
+        engine.dispose()
+    return counts
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the volume")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", help="an empty database to fill (default: SQLite file)")
+    parser.add_argument(
+        "--national", action="store_true", help="25 organisations (PostgreSQL, bench.national)"
+    )
     args = parser.parse_args(argv)
-    url, counts = ensure_dataset(args.database_url, plan_for(args.quick, args.seed))
+    plan = (plan_national if args.national else plan_for)(args.quick, args.seed)
+    url, counts = ensure_dataset(args.database_url, plan)
     print(json.dumps(counts, indent=2))
 
 
