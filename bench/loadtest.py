@@ -12,7 +12,15 @@ must never store a second row.
 Faults, each at its moment of the run: `kill -9` of one gunicorn worker (the arbiter starts a
 new one); on PostgreSQL a restart of the database server (on SQLite skipped, with a note).
 
-Writes bench/results/load.json with exactly these keys:
+`--servers 2` starts two gunicorn instances (two ports, the same database, the same SECRET_KEY
+and contact key file, rate limits in Redis) as two app servers behind a load balancer would
+be. The users round-robin over them: two of every three keep one keep-alive connection to one
+server; every third alternates servers request by request (signing in included: the form from
+one server, the POST to the other), which works because a session is a signed cookie and no
+server keeps state of its own. The worker killed is one of server 1's.
+
+Writes bench/results/load.json (with --servers 2: load-two-servers.json, plus "servers" and
+"requests_by_server") with exactly these keys:
     {"requests", "errors_5xx", "acked_writes", "stored_rows", "lost",
      "faults": {NAME: {"acked", "stored", "lost", "errors_after_recovery"}}}
 """
@@ -20,6 +28,8 @@ Writes bench/results/load.json with exactly these keys:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import json
 import os
 import random
@@ -65,6 +75,11 @@ RECOVERY_GRACE = 1.0  # seconds after recovery before errors count against it
 PG_RESTART = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main restart"
 # The share of each kind of simulated user among the 50.
 CAST = [(Role.STAFF, 25), (Role.COORDINATOR, 10), (None, 15)]
+# With several servers, every ALTERNATE-th user moves between servers on every request.
+ALTERNATE = 3
+# With several servers the sign-in limits must count in one place for all of them (as in
+# production: docs/production.md); a Redis database number of its own for the run.
+SHARED_LIMITS = "redis://127.0.0.1:6379/7"
 
 
 # -- writes and their ledger ----------------------------------------------------------------
@@ -276,19 +291,22 @@ class Fault:
     note: str = ""
 
 
-def kill_worker(server: Gunicorn, fault: Fault) -> None:
+def kill_worker(servers: list[Gunicorn], fault: Fault) -> None:
+    """`kill -9` of one worker of the first server (with one server, of the server)."""
+    server = servers[0]
     pids = server.worker_pids()
     victim = random.choice(pids)
     os.kill(victim, signal.SIGKILL)
-    fault.note = f"killed worker {victim}"
+    fault.note = f"killed worker {victim}" + (" of server 1" if len(servers) > 1 else "")
     wait_recovered(server, lambda: victim not in server.worker_pids())
 
 
-def restart_database(command: str) -> Callable[[Gunicorn, Fault], None]:
-    def restart(server: Gunicorn, fault: Fault) -> None:
+def restart_database(command: str) -> Callable[[list[Gunicorn], Fault], None]:
+    def restart(servers: list[Gunicorn], fault: Fault) -> None:
         done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
         fault.note = f"`{command}` exited {done.returncode} {done.stderr.strip()[:200]}"
-        wait_recovered(server, lambda: True)
+        for server in servers:  # recovered when every server answers again
+            wait_recovered(server, lambda: True)
 
     return restart
 
@@ -303,6 +321,46 @@ def wait_recovered(server: Gunicorn, gone: Callable[[], bool], timeout: float = 
                 break
         time.sleep(0.1)
     probe.close()
+
+
+# -- several servers ------------------------------------------------------------------------
+
+
+class ServersClient(Client):
+    """A user of several servers: one keep-alive connection to each, one cookie jar. With
+    `alternate` every request goes to the next server in turn; else all go to `home`."""
+
+    def __init__(self, ports: list[int], home: int, alternate: bool, tally: Counter, lock):
+        super().__init__(ports[home])
+        self.conns = [
+            http.client.HTTPConnection("127.0.0.1", p, timeout=self.timeout) for p in ports
+        ]
+        self.home, self.alternate, self.turn = home, alternate, home
+        self.tally, self.tally_lock = tally, lock
+
+    def request(self, method: str, path: str, data: dict | None = None, headers=None) -> Reply:
+        index = self.turn % len(self.conns) if self.alternate else self.home
+        self.turn += 1
+        self.conn = self.conns[index]
+        reply = super().request(method, path, data, headers)
+        kind = "alternating" if self.alternate else "sticky"
+        answered = "answered" if 0 < reply.status < 500 else "failed"
+        with self.tally_lock:
+            self.tally[(index + 1, kind, answered)] += 1
+        return reply
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+
+
+def start_servers(url: str, workers: int, count: int) -> list[Gunicorn]:
+    """`count` gunicorn instances on the same database with the same secret key (a session
+    signed by one is valid on the other); with more than one, limits counted in Redis."""
+    env = served_env(url)
+    if count > 1:
+        env["RATELIMIT_STORAGE_URI"] = SHARED_LIMITS
+    return [Gunicorn("app:create_app()", env, workers) for _ in range(count)]
 
 
 # -- the run --------------------------------------------------------------------------------
@@ -344,7 +402,15 @@ def seed(url: str) -> None:
     engine.dispose()
 
 
-def run(url: str, seconds: float, users: int, workers: int, db_restart: str | None, log=print):
+def run(
+    url: str,
+    seconds: float,
+    users: int,
+    workers: int,
+    db_restart: str | None,
+    log=print,
+    servers: int = 1,
+):
     seed(url)
     app = bench_app(url)
     fx = Fixture.load(app)
@@ -360,13 +426,20 @@ def run(url: str, seconds: float, users: int, workers: int, db_restart: str | No
         planned.append(("db_restart", restart_database(db_restart)))
     faults = [Fault(name) for name, _ in planned]
     log(
-        f"  {users} users ({Counter(r or 'visitor' for r in cast)}), {workers} workers, {seconds:.0f} s"
+        f"  {users} users ({Counter(r or 'visitor' for r in cast)}), {servers} server(s) of "
+        f"{workers} workers, {seconds:.0f} s"
     )
     names = [f"{s.name} ({s.role or 'visitor'})" for s in acts]
     log(f"  scenarios: {', '.join(names)}")
 
     injector: list[threading.Thread] = []
-    with Gunicorn("app:create_app()", served_env(url), workers) as server:
+    tally: Counter = Counter()
+    tally_lock = threading.Lock()
+    with contextlib.ExitStack() as stack:
+        running = [stack.enter_context(s) for s in start_servers(url, workers, servers)]
+        ports = [s.port for s in running]
+        if servers > 1:
+            log(f"  servers on ports {ports}; every {ALTERNATE}rd user alternates between them")
 
         def inject(t0: float) -> None:
             def go() -> None:
@@ -375,7 +448,7 @@ def run(url: str, seconds: float, users: int, workers: int, db_restart: str | No
                         max(0.0, t0 + seconds * (i + 1) / (len(planned) + 1) - time.monotonic())
                     )
                     fault.started = time.monotonic()
-                    action(server, fault)
+                    action(running, fault)
                     fault.recovered = time.monotonic()
 
             injector.append(threading.Thread(target=go, daemon=True))
@@ -400,12 +473,43 @@ def run(url: str, seconds: float, users: int, workers: int, db_restart: str | No
             time.sleep(rng.uniform(0.05, 0.3))  # people read and tap; they do not hammer
             return result
 
-        result = drive(server.port, seconds, len(cast), step, setup, on_start=inject)
+        def client_for(index: int) -> Client:
+            if servers == 1:
+                return Client(ports[0])
+            alternate = index % ALTERNATE == ALTERNATE - 1
+            return ServersClient(ports, index % servers, alternate, tally, tally_lock)
+
+        result = drive(
+            ports[0], seconds, len(cast), step, setup, on_start=inject, client_for=client_for
+        )
         for thread in injector:
             thread.join(120)  # a fault still recovering is waited for, within bounds
         time.sleep(0.5)
-        locked = server.log_text().count("database is locked")
-    return summarise(url, result, ledger, faults, locked, on_postgres, log)
+        locked = sum(s.log_text().count("database is locked") for s in running)
+    report, problems = summarise(url, result, ledger, faults, locked, on_postgres, log)
+    if servers > 1:
+        report["servers"] = servers
+        report["requests_by_server"] = by_server(tally)
+        log(f"  requests by server: {json.dumps(report['requests_by_server'])}")
+        moved = report["requests_by_server"]
+        if any(moved[str(i + 1)]["alternating_answered"] == 0 for i in range(servers)):
+            log("  the alternating users were not answered by every server")
+            problems += 1
+    return report, problems
+
+
+def by_server(tally: Counter) -> dict:
+    """Per server: requests answered (status below 500) and failed (5xx or cut), by sticky
+    users and by users who alternate between servers on every request."""
+    servers = sorted({index for index, _kind, _answered in tally})
+    return {
+        str(i): {
+            f"{kind}_{answered}": tally[(i, kind, answered)]
+            for kind in ("sticky", "alternating")
+            for answered in ("answered", "failed")
+        }
+        for i in servers
+    }
 
 
 def summarise(url, result, ledger: Ledger, faults: list[Fault], locked: int, on_postgres, log):
@@ -506,15 +610,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--db-restart", default=PG_RESTART, help="command restarting PostgreSQL ('' to skip)"
     )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="gunicorn instances on the same database (2: results/load-two-servers.json)",
+    )
     args = parser.parse_args(argv)
     seconds = args.seconds or (QUICK_SECONDS if args.quick else SECONDS)
     with FreshDatabase(args.database_url) as url:
         print(f"Load test on {url.split('?')[0] if url.startswith('sqlite') else shlex.quote(url)}")
-        report, problems = run(url, seconds, args.users, args.workers, args.db_restart or None)
+        report, problems = run(
+            url,
+            seconds,
+            args.users,
+            args.workers,
+            args.db_restart or None,
+            servers=args.servers,
+        )
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "load.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = "load.json" if args.servers == 1 else "load-two-servers.json"
+    if args.servers > 2:
+        name = f"load-{args.servers}-servers.json"
+    (RESULTS_DIR / name).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
-    print(f"Written: {RESULTS_DIR / 'load.json'}")
+    print(f"Written: {RESULTS_DIR / name}")
     failed = (
         report["lost"]
         or problems

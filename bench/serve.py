@@ -218,10 +218,12 @@ def drive(
     step: Callable[[Client, int], tuple[str, Reply]],
     setup: Callable[[Client, int], None] | None = None,
     on_start: Callable[[float], None] | None = None,
+    client_for: Callable[[int], Client] | None = None,
 ) -> DriveResult:
     """Run `concurrency` threads for `seconds`; each calls `step(client, n)` in a loop and
     records (name, status, ms, bytes, at). Bounded by the deadline; no request outlives it
-    by more than the client's timeout. `on_start(t0)` runs once, when the clock starts."""
+    by more than the client's timeout. `on_start(t0)` runs once, when the clock starts.
+    `client_for(index)` makes user `index`'s client (default: a `Client` of `port`)."""
     result = DriveResult()
     lock = threading.Lock()
     deadline = [0.0]
@@ -236,7 +238,7 @@ def drive(
     ready = threading.Barrier(concurrency + 1, action=start_clock)
 
     def user(index: int) -> None:
-        client = Client(port)
+        client = client_for(index) if client_for else Client(port)
         signed_in = True
         try:
             if setup:
