@@ -22,6 +22,7 @@ import time
 from datetime import UTC, datetime
 
 from flask import Flask, Response, g, has_request_context, request
+from sqlalchemy import inspect as sa_inspect
 
 REQUEST_LOGGER = "bro.requests"
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -120,9 +121,18 @@ def request_fields(response: Response) -> dict:
         "endpoint": request.endpoint or "unmatched",
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-        "user_id": user.id if user is not None and user.is_authenticated else None,
+        "user_id": _user_id(user),
         "site_id": site_id if isinstance(site_id, int) else None,
     }
+
+
+def _user_id(user) -> int | None:
+    """The signed-in user's id from the identity map: after a view's commit the user is
+    expired, and reading `user.id` or `is_authenticated` would load them again (a query)."""
+    if user is None or user.is_anonymous:
+        return None
+    identity = sa_inspect(user).identity
+    return identity[0] if identity else None
 
 
 def finish_request(response: Response) -> dict:
