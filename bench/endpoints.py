@@ -22,6 +22,8 @@ from app.extensions import db
 from app.models import (
     ActivitySession,
     ConsentText,
+    Organisation,
+    Project,
     Referral,
     Service,
     User,
@@ -31,7 +33,7 @@ from app.models import (
 )
 from app.workdays import local_today
 
-from . import PASSWORD
+from . import ORG_SLUG, PASSWORD
 
 
 @dataclass
@@ -73,12 +75,20 @@ class Fixture:
         fx = cls()
         with app.app_context():
             s = db.session
-            slugs = list(s.scalars(select(Service.slug).order_by(Service.sort_order)))
+            # The benchmark's organisation (a national data set holds 24 more).
+            org_id = s.scalar(select(Organisation.id).where(Organisation.slug == ORG_SLUG))
+            services = select(Service).where(Service.organisation_id == org_id)
+            slugs = list(
+                s.scalars(services.with_only_columns(Service.slug).order_by(Service.sort_order))
+            )
             org = {
-                "service_ids": list(s.scalars(select(Service.id).order_by(Service.sort_order))),
+                "service_ids": list(
+                    s.scalars(services.with_only_columns(Service.id).order_by(Service.sort_order))
+                ),
                 "text_ids": dict(
                     s.execute(
                         select(ConsentText.locale, ConsentText.id).where(
+                            ConsentText.organisation_id == org_id,
                             ConsentText.status == ConsentTextStatus.PUBLISHED,
                             ConsentText.purpose == ConsentPurpose.REFERRAL,
                         )
@@ -86,6 +96,8 @@ class Fixture:
                 ),
                 "project_id": s.scalar(
                     select(project_sites.c.project_id)
+                    .join(Project, Project.id == project_sites.c.project_id)
+                    .where(Project.organisation_id == org_id)
                     .group_by(project_sites.c.project_id)
                     .order_by(func.count().desc(), project_sites.c.project_id)
                     .limit(1)
@@ -97,7 +109,9 @@ class Fixture:
                 fx.users[role] = [
                     Who(**{**_who(user_id, email, slugs).__dict__, **org})
                     for user_id, email in s.execute(
-                        select(User.id, User.email).where(User.role == role).order_by(User.id)
+                        select(User.id, User.email)
+                        .where(User.organisation_id == org_id, User.role == role)
+                        .order_by(User.id)
                     )
                 ]
             db.session.remove()
