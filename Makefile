@@ -6,7 +6,7 @@ PORT ?= 5000
 LOCALES := sv en ar fa so ti uk ckb
 export FLASK_APP := app:create_app
 
-.PHONY: run test test-unit test-e2e lint translations extract compile bench loadtest clean
+.PHONY: run test test-unit test-e2e lint translations extract compile bench loadtest client clean
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench: venv compile
 
 loadtest: venv compile
 	$(BIN)/python -m bench.loadtest $(if $(QUICK),--quick,)
+
+client: venv compile
+	$(BIN)/python -m bench.client $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) instance/app.db* test-artifacts
