@@ -166,12 +166,18 @@ def configure_db(app: Flask) -> None:
     configure_engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
-    from .database import install_sqlite_pragmas, release_session
+    from .database import (
+        POSTGRES_SETTINGS,
+        install_postgres_settings,
+        install_sqlite_pragmas,
+        release_session,
+    )
 
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
     app.teardown_appcontext(release_session)
     with app.app_context():
         install_sqlite_pragmas(db.engine)
+        install_postgres_settings(db.engine, app.config.get("POSTGRES_SETTINGS", POSTGRES_SETTINGS))
 
 
 def configure_extensions(app: Flask) -> None:

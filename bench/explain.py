@@ -87,7 +87,7 @@ def large_tables(connection) -> dict[str, int]:
 
 
 def _scans(plan: dict):
-    if plan.get("Node Type") == "Seq Scan":
+    if plan.get("Node Type") in ("Seq Scan", "Parallel Seq Scan"):
         yield plan["Relation Name"]
     for child in plan.get("Plans", ()):
         yield from _scans(child)

@@ -971,15 +971,16 @@ def plan_for(quick: bool, seed: int) -> Plan:
 
 def plan_national(quick: bool, seed: int) -> Plan:
     """bench.national's: 25 organisations, each a 25th of the 10 million visits and million
-    referrals, with the programme over the full three years (`--quick`: a tenth of the totals,
-    the programme in proportion to one organisation's visits, as `plan_for` sizes it)."""
+    referrals, with the programme over the full three years (`--quick`: a tenth of the visits
+    and referrals, the programme still over three years, so its tables have the national
+    size the query planner chooses by)."""
     scale = 10 if quick else 1
     n = national.ORGANISATIONS
     return Plan(
         visits=national.TOTAL["visits"] // scale // n,
         referrals=national.TOTAL["referrals"] // scale // n,
         seed=seed,
-        programme=None if quick else 365 * YEARS,
+        programme=365 * YEARS,
         organisations=n,
     )
 
@@ -1014,6 +1015,20 @@ def ensure_dataset(database_url: str | None, plan: Plan, log=print) -> tuple[str
 PLAN_TABLE = "bench_plan"  # in a database given by URL: the plan it was generated with
 
 
+def _record_plan(database_url: str, plan: dict, counts: dict) -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE TABLE IF NOT EXISTS {PLAN_TABLE} (plan TEXT, counts TEXT)"))
+            conn.execute(text(f"DELETE FROM {PLAN_TABLE}"))
+            conn.execute(
+                text(f"INSERT INTO {PLAN_TABLE} VALUES (:plan, :counts)"),
+                {"plan": json.dumps(plan), "counts": json.dumps(counts)},
+            )
+    finally:
+        engine.dispose()
+
+
 def _ensure_at(database_url: str, plan: Plan, log) -> dict:
     engine = create_engine(database_url)
     try:
@@ -1036,17 +1051,11 @@ def _ensure_at(database_url: str, plan: Plan, log) -> dict:
         engine.dispose()
     total = plan.visits * plan.organisations
     log(f"Generating {total:,} visits in {plan.organisations} organisation(s) at {engine.url!r}")
+    # Marked as the bench's before it is filled: a generation that stops half-way leaves a
+    # plan that matches nothing, so the next run empties the database and starts again.
+    _record_plan(database_url, {"generating": plan.key()}, {})
     counts = generate(database_url, plan, log=log)
-    engine = create_engine(database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f"CREATE TABLE {PLAN_TABLE} (plan TEXT, counts TEXT)"))
-            conn.execute(
-                text(f"INSERT INTO {PLAN_TABLE} VALUES (:plan, :counts)"),
-                {"plan": json.dumps(plan.key()), "counts": json.dumps(counts)},
-            )
-    finally:
-        engine.dispose()
+    _record_plan(database_url, plan.key(), counts)
     return counts
 
 
