@@ -337,6 +337,26 @@ def test_queue_page_runs_the_same_number_of_queries_for_3_or_60_rows(client, mak
     assert few == many
 
 
+def test_the_list_pages_read_no_assign_menu_and_keep_to_ten_statements(client, make, login, world):
+    """A list row links to its actions (htmx fetches them), so the coordinators its assign
+    menu would offer are not read: the queue was 11 statements on the national benchmark."""
+    for _ in range(3):
+        refer(make, world)
+    login(world.coordinator)
+    for url in (f"/queue/services/{world.service.id}", "/queue/today"):
+        statements = []
+        db.session.commit()
+        listener = lambda _c, _cur, statement, *a: statements.append(statement)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        queries = [s for s in statements if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+        assert not [s for s in queries if s.startswith("SELECT service_coordinator.service_id")]
+        assert len(queries) <= 10, "\n".join(q[:100] for q in queries)
+
+
 def test_referral_page_timeline_queries_do_not_grow_with_events(client, make, login, world):
     referral = refer(make, world)
     workflow.assign(referral, world.coordinator, by=world.coordinator)
@@ -470,7 +490,9 @@ def test_htmx_action_returns_the_row_and_counts_out_of_band(client, make, login,
     assert response.status_code == 200
     assert html.lstrip().startswith("<li") and f'id="referral-{referral.id}"' in html
     assert '<span class="tab-count" id="queue-count-new" data-hx-swap-oob="true">\n  0' in html
-    assert '<span class="tab-count" id="queue-count-contacted" data-hx-swap-oob="true">\n  1' in html
+    assert (
+        '<span class="tab-count" id="queue-count-contacted" data-hx-swap-oob="true">\n  1' in html
+    )
     assert "<html" not in html
 
 

@@ -20,7 +20,14 @@ from ..queue import workflow as queue
 from ..queue.workflow import WorkflowError
 from ..workdays import STOCKHOLM, local_today
 
-__all__ = ["ALLOWED", "WorkflowError", "ack_overdue_clause", "is_ack_overdue", "record_step"]
+__all__ = [
+    "ALLOWED",
+    "WorkflowError",
+    "ack_date_passed",
+    "ack_overdue_clause",
+    "is_ack_overdue",
+    "record_step",
+]
 
 
 def _received_by_active_partner(service_id, organisation_id) -> ColumnElement[bool]:
@@ -49,15 +56,21 @@ def ack_overdue_clause(today: date) -> ColumnElement[bool]:
     )
 
 
+def ack_date_passed(referral: Referral, today: date | None = None) -> bool:
+    """The referral's own part of `is_ack_overdue`: not closed, not acknowledged, and its
+    acknowledgement date has passed (whether an active partner receives it is asked apart)."""
+    return (
+        referral.status != ReferralStatus.CLOSED
+        and referral.received_at is None
+        and referral.ack_due_date is not None
+        and referral.ack_due_date < (today or local_today())
+    )
+
+
 def is_ack_overdue(referral: Referral, today: date | None = None) -> bool:
     """Not closed, not acknowledged, and its acknowledgement date has passed, for a service an
     active partner receives. Mirrors `ack_overdue_clause` in SQL."""
-    if (
-        referral.status == ReferralStatus.CLOSED
-        or referral.received_at is not None
-        or referral.ack_due_date is None
-        or referral.ack_due_date >= (today or local_today())
-    ):
+    if not ack_date_passed(referral, today):
         return False
     received = _received_by_active_partner(referral.service_id, referral.organisation_id)
     return bool(db.session.scalar(select(received)))

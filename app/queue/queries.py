@@ -28,7 +28,7 @@ from ..models import (
     partner_services,
     service_coordinators,
 )
-from ..partners.workflow import ack_overdue_clause
+from ..partners.workflow import ack_date_passed, ack_overdue_clause
 from ..scope import one_or_404, services_query
 from ..workdays import local_today
 
@@ -292,10 +292,11 @@ def service_overview(service_ids: list[int], today: date) -> dict[int, ServiceCo
 # ---------------------------------------------------------------- the receiving side
 
 
-def ack_overdue_ids(referral_ids: set[int], today: date) -> set[int]:
+def ack_overdue_ids(referrals, today: date) -> set[int]:
     """Which of these referrals wait for the receiving service's acknowledgement past its
     date (`partners.workflow.ack_overdue_clause`): one statement for a page of rows, where
-    `is_ack_overdue` would ask once per row."""
+    `is_ack_overdue` would ask once per row, and none when no row's own date has passed."""
+    referral_ids = {r.id for r in referrals if ack_date_passed(r, today)}
     if not referral_ids:
         return set()
     return set(

@@ -157,14 +157,16 @@ def coordinators_by_service(service_ids: set[int]) -> dict[int, list[User]]:
     return result
 
 
-def row_context(referrals, services: tuple[Service, ...] = (), **extra) -> dict:
+def row_context(referrals, services: tuple[Service, ...] = (), lazy: bool = False, **extra) -> dict:
     """What the rows show beside the referrals themselves; `services` are named too (a queue's
-    heading names its service even when no row does)."""
+    heading names its service even when no row does). `lazy` rows (a list page's) show a link
+    to their actions instead of the forms, so the assign menu's coordinators are not read."""
     service_ids = {r.service_id for r in referrals}
     return {
         "org": current_user.organisation,
-        "coordinators": coordinators_by_service(service_ids),
-        "ack_overdue": queries.ack_overdue_ids({r.id for r in referrals}, local_today()),
+        "coordinators": {} if lazy else coordinators_by_service(service_ids),
+        "lazy_rows": lazy,
+        "ack_overdue": queries.ack_overdue_ids(referrals, local_today()),
         "service_names": service_names(service_ids | {s.id for s in services}, current_locale()),
         "next_url": safe_next(request.full_path if request.method == "GET" else None),
         **extra,
@@ -201,7 +203,7 @@ def today():
     page = paginate(queries.my_tasks_query(current_user, day))
     # The follow-ups due today or earlier in the user's queues: the first page's worth.
     due = paginate(follow_ups.due_for_user(current_user, day), page=1)
-    context = row_context(page.items, follow_ups_due=due)
+    context = row_context(page.items, lazy=True, follow_ups_due=due)
     context["service_names"].update(
         service_names(
             {f.service_id for f in due.items} - set(context["service_names"]), current_locale()
@@ -244,7 +246,7 @@ def service(service_id: int):
         counts=service_tab_counts(queue_service, day),
         sites=queries.site_choices(queue_service),
         languages=queries.language_choices(queue_service),
-        **row_context(referrals, services=(queue_service,)),
+        **row_context(referrals, services=(queue_service,), lazy=True),
     )
 
 
