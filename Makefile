@@ -41,8 +41,9 @@ extract: venv
 	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python -m app.i18n_tools fill-source translations/sv/LC_MESSAGES/messages.po
 
+# make bench [QUICK=1] [NATIONAL=1] [DATABASE_URL=postgresql+psycopg://…]: see bench/README.md
 bench: venv compile
-	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(if $(NATIONAL),--national,) $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',)
 
 loadtest: venv compile
 	$(BIN)/python -m bench.loadtest $(if $(QUICK),--quick,)

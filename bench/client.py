@@ -447,6 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     for line in missed:
         print(f"MISSED {line}")
     print(f"Written: {out}")
+    if missed and args.quick:
+        # CI's quick run checks that both flows work end to end in the slowed browser (an error
+        # fails it above); its few rounds on a shared machine are too few to judge a p75 by,
+        # so there the targets are reported, not enforced. The full run enforces them.
+        print("(--quick: targets reported, not enforced; run without --quick to judge them)")
+        return 0
     return 1 if missed else 0
 
 
