@@ -74,7 +74,7 @@ def referral_figures(
 
 
 def _count(f: queries.Filters, bucket: Bucket, threshold: int, _version: int) -> ReferralFigures:
-    totals, by_service = queries.referral_figures(f)
+    totals, by_service, interest, trend = queries.referral_counts(f, bucket)
     first_n, outcome_n = totals["with_first_contact"], totals["with_closed_at"]
     # Medians over fewer referrals than the threshold are not computed at all (shown hidden).
     first_days, outcome_days = queries.median_days(
@@ -85,8 +85,8 @@ def _count(f: queries.Filters, bucket: Bucket, threshold: int, _version: int) ->
     return ReferralFigures(
         MappingProxyType(totals),
         MappingProxyType(by_service),
-        MappingProxyType(queries.interest_by_service(f)),
-        tuple(queries.referral_trend(f, bucket)),
+        MappingProxyType(interest),
+        tuple(trend),
         first_days,
         outcome_days,
     )

@@ -16,7 +16,7 @@ UTC days (at most two hours off Swedish midnight), the same in the filter and in
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Date, and_, case, cast, func, null, or_, select, union_all
+from sqlalchemy import Date, and_, case, cast, func, literal, null, or_, select, union_all
 
 from ..choices import Outcome, ReferralStatus
 from ..extensions import db
@@ -280,12 +280,17 @@ def visit_languages(f: Filters) -> list[tuple[str, int]]:
 # -- referrals ---------------------------------------------------------------------------------
 
 
-def referral_figures(f: Filters) -> tuple[dict[str, int], dict[int, int]]:
-    """Referrals by status and by outcome, how many have a first contact, and how many per
-    service: one index-only scan of ix_referral_org_created (it covers every column read here),
-    grouped by service, the few service rows then added up here."""
+def referral_counts(
+    f: Filters, bucket: Bucket
+) -> tuple[dict[str, int], dict[int, int], dict[int, int], list[tuple[date, int]]]:
+    """In one statement (three parts, UNION ALL): referrals by status and by outcome, how many
+    have a first contact, and how many per service (an index-only scan of
+    ix_referral_org_created, which covers every column read here, grouped by service and the
+    few service rows added up here); the anonymous interest per service; and the referrals
+    created per week or month (counted per day first, a cheap expression per row, then the at
+    most 366 days put in their buckets). Returns (totals, by service, interest by service,
+    trend)."""
     columns = [
-        Referral.service_id,
         func.count().label("total"),
         func.count(Referral.first_contact_at).label("with_first_contact"),
         _count_if(
@@ -300,16 +305,46 @@ def referral_figures(f: Filters) -> tuple[dict[str, int], dict[int, int]]:
         _count_if(Referral.outcome == outcome.value).label(f"outcome_{outcome.value}")
         for outcome in Outcome
     ]
-    rows = db.session.execute(
-        select(*columns).where(*_referral_scope(f)).group_by(Referral.service_id)
-    ).all()
-    totals = {column.name: 0 for column in columns[1:]}
-    by_service: dict[int, int] = {}
-    for row in rows:
-        by_service[row.service_id] = int(row.total)
-        for key in totals:
-            totals[key] += int(row._mapping[key])
-    return totals, by_service
+    padding = [null()] * (len(columns) - 1)  # the columns the other two parts have not
+    by_service = (
+        select(
+            literal("service").label("part"),
+            Referral.service_id,
+            cast(null(), Date).label("bucket"),  # typed: PostgreSQL unites NULLs as text
+            *columns,
+        )
+        .where(*_referral_scope(f))
+        .group_by(Referral.service_id)
+    )
+    interest = (
+        select(literal("interest"), AnonymousInterest.service_id, null(), func.count(), *padding)
+        .where(*_interest_scope(f))
+        .group_by(AnonymousInterest.service_id)
+    )
+    days = (
+        select(utc_day(Referral.created_at).label("day"), func.count().label("n"))
+        .where(*_referral_scope(f))
+        .group_by(utc_day(Referral.created_at))
+        .subquery()
+    )
+    key = bucket_start(days.c.day, bucket)
+    trend = select(literal("trend"), null(), key, func.sum(days.c.n), *padding).group_by(key)
+    totals = {column.name: 0 for column in columns}
+    referrals: dict[int, int] = {}
+    interested: dict[int, int] = {}
+    per_bucket: dict[date, int] = {}
+    for row in db.session.execute(union_all(by_service, interest, trend)):
+        values = row._mapping
+        if row.part == "service":
+            referrals[row.service_id] = int(row.total)
+            for name in totals:
+                totals[name] += int(values[name])
+        elif row.part == "interest":
+            interested[row.service_id] = int(row.total)
+        else:
+            per_bucket[as_date(row.bucket)] = int(row.total)
+    trend_rows = [(start, per_bucket.get(start, 0)) for start in buckets_in(f.period, bucket)]
+    return totals, referrals, interested, trend_rows
 
 
 def utc_day(column):
@@ -318,21 +353,6 @@ def utc_day(column):
     if _dialect() == "postgresql":
         return cast(column, Date)
     return func.substr(column, 1, 10)
-
-
-def referral_trend(f: Filters, bucket: Bucket) -> list[tuple[date, int]]:
-    """Referrals created per week or month: counted per day first (a cheap expression per
-    row), then the at most 366 days are put in their buckets."""
-    days = (
-        select(utc_day(Referral.created_at).label("day"), func.count().label("n"))
-        .where(*_referral_scope(f))
-        .group_by(utc_day(Referral.created_at))
-        .subquery()
-    )
-    key = bucket_start(days.c.day, bucket).label("bucket")
-    rows = db.session.execute(select(key, func.sum(days.c.n).label("n")).group_by(key))
-    counts = {as_date(row.bucket): int(row.n) for row in rows}
-    return [(start, counts.get(start, 0)) for start in buckets_in(f.period, bucket)]
 
 
 def _median(days, condition, n: int):
@@ -373,16 +393,3 @@ def median_days(f: Filters, first_n: int, outcome_n: int) -> tuple[float | None,
     )
     row = db.session.execute(select(first.label("first"), outcome.label("outcome"))).one()
     return tuple(None if value is None else float(value) for value in row)
-
-
-# -- anonymous interest (consent refusals) -----------------------------------------------------
-
-
-def interest_by_service(f: Filters) -> dict[int, int]:
-    """Visitors interested in a service who gave no consent: counted, never contactable."""
-    rows = db.session.execute(
-        select(AnonymousInterest.service_id, func.count().label("n"))
-        .where(*_interest_scope(f))
-        .group_by(AnonymousInterest.service_id)
-    )
-    return {row.service_id: int(row.n) for row in rows}
