@@ -461,6 +461,37 @@ def database_sizes(url: str) -> dict:
     }
 
 
+# -- the statistics -------------------------------------------------------------------------
+
+STATISTICS = (
+    "login_page",
+    "queue",
+    "dashboard_year",
+    "dashboard_year_first_view",
+    "export_csv_year",
+)
+
+
+def statistics_times(url: str, requests: int = 30) -> dict:
+    """The statistics pages in-process (bench.run.time_in_process, after its warm-up), with
+    the sign-in page and the queue as yardsticks of the same moment: what a read replica would
+    take off the primary."""
+    from .endpoints import available
+    from .run import time_in_process
+
+    app = bench_app(url, WTF_CSRF_ENABLED=False)
+    fx = Fixture.load(app)
+    endpoints = {e.name: e for e in available(app, fx)[0]}
+    out = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "requests": requests}
+    out["loadavg_before"] = loadavg()
+    for name in STATISTICS:
+        if name in endpoints:
+            out[name] = time_in_process(app, fx, endpoints[name], requests)
+            print(f"  {name}: {out[name]}", flush=True)
+    out["loadavg_after"] = loadavg()
+    return out
+
+
 # -- main -----------------------------------------------------------------------------------
 
 
@@ -498,6 +529,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", help="gunicorn sync workers, comma separated")
     parser.add_argument("--seconds", type=float, help="seconds a step")
     parser.add_argument("--sizes", action="store_true", help="only the tables' sizes")
+    parser.add_argument(
+        "--statistics", action="store_true", help="only the statistics pages, in-process"
+    )
     args = parser.parse_args(argv)
     on_postgres = bool(args.database_url and args.database_url.startswith("postgresql"))
     if args.sizes:
@@ -506,6 +540,12 @@ def main(argv: list[str] | None = None) -> int:
         sizes = database_sizes(args.database_url)
         save("database_size", sizes)
         print(json.dumps({k: v for k, v in sizes.items() if k != "tables"}, indent=2))
+        print(f"Written: {OUT}")
+        return 0
+    if args.statistics:
+        url = args.database_url or ensure_dataset(None, plan_for(args.quick, 1))[0]
+        key = "statistics_" + ("postgresql" if on_postgres else "sqlite")
+        save(key, statistics_times(url))
         print(f"Written: {OUT}")
         return 0
     if args.database_url:
