@@ -545,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.statistics:
         url = args.database_url or ensure_dataset(None, plan_for(args.quick, 1))[0]
         key = "statistics_" + ("postgresql" if on_postgres else "sqlite")
+        key += "_quick" if args.quick and not args.database_url else ""
         save(key, statistics_times(url))
         print(f"Written: {OUT}")
         return 0
