@@ -208,7 +208,13 @@ SQL_NAMING_TABLE = re.compile(rf"(?i)\b(from|join|into|update|table)\s+[\"'`]?{T
 # The bench generator bulk-inserts a million fake rows: it seals them with
 # privacy.sealed_columns (the same encryption as real ones) and inserts them itself, and it
 # counts the table's rows for its report. Those two functions (and the import) are all.
-BENCH_EXCEPTIONS = {("bench/generate.py", "_flush_referrals"), ("bench/generate.py", "count_rows")}
+# The generators write obviously fake contact details, sealed by app.privacy.sealed_columns:
+# the first organisation's, and the national data set's copies of them.
+BENCH_EXCEPTIONS = {
+    ("bench/generate.py", "_flush_referrals"),
+    ("bench/generate.py", "count_rows"),
+    ("bench/national.py", "_seal_copies"),
+}
 
 
 def callee(call: ast.Call) -> str | None:
@@ -259,7 +265,8 @@ def test_only_privacy_touches_contact_details():
             continue
         for line, function, what in touches_contact_details(ast.parse(path.read_text())):
             allowed = (where, function) in BENCH_EXCEPTIONS or (
-                where == "bench/generate.py" and what == "import of ContactDetails"
+                where in ("bench/generate.py", "bench/national.py")
+                and what == "import of ContactDetails"
             )
             if not allowed:
                 wrong.append(f"{where}:{line}: {what}" + (f" in {function}()" if function else ""))
