@@ -10,11 +10,13 @@ from flask import Flask
 def register(app: Flask) -> None:
     @app.cli.command("purge-expired")
     def purge_expired_command():
-        """Close referrals open too long and erase contact details past retention (cron-safe)."""
+        """Close referrals open too long, erase contact details past retention, remove audit
+        events past theirs and form keys past their sign-in (cron-safe)."""
         from .audit import purge_old_events
         from .database import write_intent
         from .metrics import count_purge
         from .privacy import purge_expired
+        from .web import purge_form_keys
 
         # Reset afterwards: a command run inside a longer-lived process (the test suite) must
         # not leave every later transaction of that thread starting with BEGIN IMMEDIATE.
@@ -30,6 +32,9 @@ def register(app: Flask) -> None:
             count_purge("expired", result["expired"])  # for /metrics (app/metrics.py)
             count_purge("erased", result["erased"])
             count_purge("audit_events", audit_events)
+            form_keys = purge_form_keys()
+            click.echo(f"Form keys past their sign-in removed: {form_keys}")
+            count_purge("form_keys", form_keys)
         finally:
             write_intent.reset(token)
 

@@ -3,16 +3,17 @@ one-time form keys, and pagination."""
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from math import ceil
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import IdempotencyKey
+from .models import IdempotencyKey, utcnow
 
 PAGE_SIZE = 25
 
@@ -72,6 +73,18 @@ def replayed_target(key: str | None) -> str | None:
 def claim_form_key(key: str, user_id: int | None, target: str) -> None:
     """Store a form's key in the current transaction; a concurrent duplicate fails at commit."""
     db.session.add(IdempotencyKey(key=key, user_id=user_id, target=target))
+
+
+def purge_form_keys(now: datetime | None = None) -> int:
+    """Delete the form keys no form can send again; returns how many. Every form with a key is
+    a signed-in one, and it posts with its sign-in's CSRF token, which ends with the sign-in
+    (PERMANENT_SESSION_LIFETIME): a day past that, a key guards nothing. Kept, they grew by
+    about 254 MB per million visits, nearly the visits' own size (docs/capacity.md)."""
+    keep = current_app.config["PERMANENT_SESSION_LIFETIME"] + timedelta(days=1)
+    cutoff = (now or utcnow()) - keep
+    deleted = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
+    db.session.commit()
+    return deleted.rowcount
 
 
 def commit_once(key: str | None) -> str | None:

@@ -173,6 +173,24 @@ def test_same_form_key_twice_stores_one_visit(client, staff, site):
     assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
 
 
+def test_the_daily_purge_removes_form_keys_no_sign_in_can_send_again(app, client, staff, site):
+    assert client.post(create_url(site), data=visit_form(form_key="today")).status_code == 303
+    lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
+    now = utcnow()
+    db.session.add_all(
+        [
+            IdempotencyKey(key="within", target="/x", created_at=now - lifetime),
+            IdempotencyKey(key="past", target="/x", created_at=now - lifetime - timedelta(days=2)),
+        ]
+    )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["purge-expired"])
+    assert "Form keys past their sign-in removed: 1" in result.output, result.output
+    kept = set(db.session.scalars(select(IdempotencyKey.key)))
+    assert kept == {"today", "within"}
+    assert visit_count() == 1  # what the keys guarded stays
+
+
 def test_late_entry_within_the_week_is_stored_on_that_day(client, staff, site):
     day = local_today() - timedelta(days=3)
     response = client.post(create_url(site), data=visit_form(visit_date=day.isoformat()))
