@@ -177,6 +177,14 @@ class Endpoint:
     # In-process only: run before each timed request, outside the clock (weight 0 keeps such
     # an endpoint out of the HTTP mix).
     prepare: Callable[[Flask], None] | None = None
+    # A POST that reads (a download): the floor (bench/floor.py) answers it with no work, as a
+    # GET page, instead of sending it to the real app as a write.
+    reads: bool = False
+
+    @property
+    def page_work(self) -> bool:
+        """What the floor replaces with a view that does no work: every read."""
+        return self.method == "GET" or self.reads
 
 
 def visit_form(fx: Who, n: int) -> dict:
@@ -285,6 +293,7 @@ ENDPOINTS: list[Endpoint] = [
         lambda fx, n: "/stats/export.csv",
         lambda fx, n: {"period": "year"},
         requires="stats.dashboard",
+        reads=True,  # a POST for its CSRF token; it writes one audit event
     ),
     Endpoint(
         "public_service_page",

@@ -115,9 +115,9 @@ def http_mix(
     floor: bool = False,
 ):
     """Drive the served app: each client thread is one user of one role (or an anonymous
-    visitor) and picks among that role's endpoints by their weight. With `floor`, a GET goes
-    to bench.floor's view that does no work instead of the endpoint's page; a POST is sent
-    as it is."""
+    visitor) and picks among that role's endpoints by their weight. With `floor`, a read (a
+    GET, or a POST that reads: `Endpoint.reads`) goes to bench.floor's view that does no work
+    instead of the endpoint's page; a write is sent as it is."""
     roles = sorted({e.role or "" for e in endpoints})
     by_role = {r: [e for e in endpoints if (e.role or "") == r and e.weight] for r in roles}
     thread_role = [roles[i % len(roles)] for i in range(concurrency)]
@@ -135,10 +135,10 @@ def http_mix(
         endpoint = random.Random(n).choices(choices, [e.weight for e in choices])[0]
         who = people[index]
         data = endpoint.data(who, n) if endpoint.data else None
-        url = endpoint.url(who, n)
-        if floor and endpoint.method == "GET":
-            url = FLOOR_SIGNED_IN if role else FLOOR_VISITOR
-        reply = client.request(endpoint.method, url, data)
+        url, method = endpoint.url(who, n), endpoint.method
+        if floor and endpoint.page_work:
+            url, method, data = (FLOOR_SIGNED_IN if role else FLOOR_VISITOR), "GET", None
+        reply = client.request(method, url, data)
         return endpoint.name, reply
 
     return drive(port, seconds, concurrency, step, setup)

@@ -54,8 +54,7 @@ def _context():
     """Filters of the request, validated; None as the period when the form has errors."""
     user = current_user
     locale = current_locale()
-    sites = queries.organisation_sites(user.organisation_id)
-    services = queries.organisation_services(user.organisation_id, locale)
+    sites, services = queries.sites_and_services(user.organisation_id, locale)
     site_id = _chosen_id("site_id", sites)
     service_id = _chosen_id("service_id", services)
     source = request.form if request.method == "POST" else request.args
