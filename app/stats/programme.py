@@ -88,7 +88,7 @@ def _per_session(f: Filters, bucket: Bucket, today: date):
             (Visit.children_0_1 + Visit.children_1_3 + Visit.children_3_6).label("children"),
             case((Visit.is_new.is_(True), adults_of_visit), else_=0).label("new_people"),
         )
-        .where(Visit.session_id.in_(in_period))
+        .where(Visit.session_id.is_not(None), Visit.session_id.in_(in_period))
         .cte("counted_visit")
     )
     counted = (
