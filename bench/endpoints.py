@@ -187,6 +187,18 @@ class Endpoint:
         return self.method == "GET" or self.reads
 
 
+def signed_in_client(app: Flask, fx: Fixture, endpoint: Endpoint):
+    """A test client signed in through the real login form as the endpoint's role (none for
+    a visitor's endpoint), and the person it acts as."""
+    client = app.test_client()
+    who = fx.who(endpoint.role)
+    if endpoint.role:
+        reply = client.post("/login", data={"email": who.email, "password": fx.password})
+        if reply.status_code != 303:
+            raise SystemExit(f"{endpoint.name}: signing in as {endpoint.role} failed")
+    return client, who
+
+
 def visit_form(fx: Who, n: int) -> dict:
     return {
         "form_key": secrets.token_urlsafe(24),

@@ -28,7 +28,7 @@ from sqlalchemy import event, text
 from app.extensions import db
 
 from . import bench_app
-from .endpoints import Endpoint, Fixture, available
+from .endpoints import Endpoint, Fixture, available, signed_in_client
 
 LARGE_ROWS = 50_000
 REQUESTS = 3  # requests an endpoint: its URL and form vary with the request's number
@@ -47,12 +47,7 @@ class Finding:
 
 def statements_of(app: Flask, fx: Fixture, endpoint: Endpoint) -> list[tuple[str, object]]:
     """The distinct statements (with the parameters of their first run) of a few requests."""
-    client = app.test_client()
-    who = fx.who(endpoint.role)
-    if endpoint.role:
-        reply = client.post("/login", data={"email": who.email, "password": fx.password})
-        if reply.status_code != 303:
-            raise SystemExit(f"{endpoint.name}: signing in as {endpoint.role} failed")
+    client, who = signed_in_client(app, fx, endpoint)
     with app.app_context():
         engine = db.engine
     seen: dict[str, object] = {}

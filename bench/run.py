@@ -35,7 +35,7 @@ from sqlalchemy import event
 from app.extensions import db
 
 from . import RESULTS_DIR, bench_app, explain
-from .endpoints import Endpoint, Fixture, available, landing, ordinals
+from .endpoints import Endpoint, Fixture, available, landing, ordinals, signed_in_client
 from .floor import SIGNED_IN_PATH as FLOOR_SIGNED_IN
 from .floor import VISITOR_PATH as FLOOR_VISITOR
 from .generate import ensure_dataset, plan_for, plan_national
@@ -61,12 +61,7 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 def time_in_process(app: Flask, fx: Fixture, endpoint: Endpoint, requests: int) -> dict:
     """p50/p95 over `requests` timed calls, the most SQL statements one call ran, and the
     gzip size of the last body."""
-    client = app.test_client()
-    who = fx.who(endpoint.role)
-    if endpoint.role:
-        reply = client.post("/login", data={"email": who.email, "password": fx.password})
-        if reply.status_code != 303:
-            raise SystemExit(f"{endpoint.name}: signing in as {endpoint.role} failed")
+    client, who = signed_in_client(app, fx, endpoint)
     with app.app_context():
         engine = db.engine
     statements = [0]
