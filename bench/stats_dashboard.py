@@ -218,11 +218,10 @@ def main() -> None:
                 lambda: report.build(every_site, Bucket.WEEK, 5, services, "sv", next(fresh)),
             )
             timed("  query visit_figures", lambda: queries.visit_figures(every_site, Bucket.WEEK))
-            for name in ("visit_languages", "referral_figures"):
-                fn = getattr(queries, name)
-                timed(f"  query {name}", lambda fn=fn: fn(every_site))
+            timed("  query visit_languages", lambda: queries.visit_languages(every_site))
             timed(
-                "  query referral_trend", lambda: queries.referral_trend(every_site, Bucket.MONTH)
+                "  query referral_counts (by service, interest, trend)",
+                lambda: queries.referral_counts(every_site, Bucket.MONTH),
             )
             timed(
                 "  query median_days (both medians)",

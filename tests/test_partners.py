@@ -24,8 +24,8 @@ from app.extensions import db
 from app.models import AuditEvent, FollowUp, Referral, ReferralEvent, utcnow
 from app.partners import workflow
 from app.partners.workflow import ALLOWED, ack_overdue_clause, is_ack_overdue, record_step
-from app.stats.periods import Period, PeriodKind
-from app.stats.queries import Filters, referral_figures
+from app.stats.periods import Bucket, Period, PeriodKind
+from app.stats.queries import Filters, referral_counts
 from app.workdays import add_working_days, local_today
 from tests.security_world import sign_in_as
 
@@ -508,12 +508,13 @@ def test_a_step_moves_the_referral_in_the_queue_and_counts_in_the_statistics(cli
     closed = client.get(f"/queue/services/{world.x.id}?tab=closed").get_data(as_text=True)
     assert f"/queue/referrals/{referral.id}" in closed
     today = local_today()
-    figures, _ = referral_figures(
+    figures, *_ = referral_counts(
         Filters(
             world.org.id,
             (world.site.id,),
             Period(PeriodKind.YEAR, today - timedelta(days=365), today + timedelta(days=1)),
-        )
+        ),
+        Bucket.MONTH,
     )
     assert figures["outcome_no_place"] == 1
     assert figures["status_closed"] == 1
