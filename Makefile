@@ -42,8 +42,9 @@ extract: venv
 	$(BIN)/python -m app.i18n_tools fill-source translations/sv/LC_MESSAGES/messages.po
 
 # make bench [QUICK=1] [NATIONAL=1] [DATABASE_URL=postgresql+psycopg://…]: see bench/README.md
+# (only a DATABASE_URL given on the command line: never the app's own from the environment)
 bench: venv compile
-	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(if $(NATIONAL),--national,) $(if $(DATABASE_URL),--database-url '$(DATABASE_URL)',)
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,) $(if $(NATIONAL),--national,) $(if $(filter command line,$(origin DATABASE_URL)),--database-url '$(DATABASE_URL)',)
 
 loadtest: venv compile
 	$(BIN)/python -m bench.loadtest $(if $(QUICK),--quick,)

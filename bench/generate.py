@@ -1033,10 +1033,16 @@ def _ensure_at(database_url: str, plan: Plan, log) -> dict:
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
+            tables = inspect(conn).get_table_names()
             recorded = (
                 conn.execute(text(f"SELECT plan, counts FROM {PLAN_TABLE}")).first()
-                if inspect(conn).has_table(PLAN_TABLE)
+                if PLAN_TABLE in tables
                 else None
+            )
+        if recorded is None and tables:
+            raise SystemExit(
+                f"{engine.url!r} holds tables the benchmark did not make: it fills only an "
+                "empty database or one it filled before"
             )
         if recorded and json.loads(recorded.plan) == plan.key():
             counts = json.loads(recorded.counts)
