@@ -1000,7 +1000,7 @@ def ensure_dataset(database_url: str | None, plan: Plan, log=print) -> tuple[str
     meta_path = path.with_suffix(".json")
     if path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
-        if meta.get("plan") == plan.key():
+        if meta.get("plan") == _stamp(plan):
             log(f"Reusing {path} (generated in {meta['counts']['seconds']} s)")
             return sqlite_url(path), meta["counts"]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1008,11 +1008,20 @@ def ensure_dataset(database_url: str | None, plan: Plan, log=print) -> tuple[str
         stale.unlink(missing_ok=True)
     log(f"Generating {plan.visits:,} visits and {plan.referrals:,} referrals into {path}")
     counts = generate(sqlite_url(path), plan, fresh_file=True, log=log)
-    meta_path.write_text(json.dumps({"plan": plan.key(), "counts": counts}, indent=2))
+    meta_path.write_text(json.dumps({"plan": _stamp(plan), "counts": counts}, indent=2))
     return sqlite_url(path), counts
 
 
 PLAN_TABLE = "bench_plan"  # in a database given by URL: the plan it was generated with
+
+
+def _stamp(plan: Plan) -> dict:
+    """The plan and the contact key its contact details are sealed under: a data set sealed
+    under another checkout's key (instance/keys is per checkout) cannot be read, so it is made
+    again rather than reused."""
+    with bench_app("sqlite://").app_context():  # only the key file is read
+        key_id = crypto.keyring().current.id
+    return {**plan.key(), "contact_key": key_id}
 
 
 def _record_plan(database_url: str, plan: dict, counts: dict) -> None:
@@ -1044,7 +1053,7 @@ def _ensure_at(database_url: str, plan: Plan, log) -> dict:
                 f"{engine.url!r} holds tables the benchmark did not make: it fills only an "
                 "empty database or one it filled before"
             )
-        if recorded and json.loads(recorded.plan) == plan.key():
+        if recorded and json.loads(recorded.plan) == _stamp(plan):
             counts = json.loads(recorded.counts)
             log(f"Reusing the data set at {engine.url!r} (generated in {counts['seconds']} s)")
             return counts
@@ -1059,9 +1068,9 @@ def _ensure_at(database_url: str, plan: Plan, log) -> dict:
     log(f"Generating {total:,} visits in {plan.organisations} organisation(s) at {engine.url!r}")
     # Marked as the bench's before it is filled: a generation that stops half-way leaves a
     # plan that matches nothing, so the next run empties the database and starts again.
-    _record_plan(database_url, {"generating": plan.key()}, {})
+    _record_plan(database_url, {"generating": _stamp(plan)}, {})
     counts = generate(database_url, plan, log=log)
-    _record_plan(database_url, plan.key(), counts)
+    _record_plan(database_url, _stamp(plan), counts)
     return counts
 
 
